@@ -1,0 +1,61 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+
+	"github.com/spf13/cobra"
+
+	"github.com/biomesh/biomesh/fingerprint/fvc"
+)
+
+func newEvalCmd() *cobra.Command {
+	c := &cobra.Command{Use: "eval", Short: "Measure accuracy and speed on evaluation databases"}
+	c.AddCommand(newEvalFVCCmd())
+	return c
+}
+
+func newEvalFVCCmd() *cobra.Command {
+	var (
+		asJSON bool
+		dpi    int
+	)
+	c := &cobra.Command{
+		Use:   "fvc [--json] DIR...",
+		Short: "Run the FVC protocol on folders of FFF_I images",
+		Long: "For each folder of FVC-style impressions (FFF_I.tif, …): extraction of every image, all\n" +
+			"genuine pairs, the FVC impostor pairs (first impressions) and all cross-finger impostor\n" +
+			"pairs; EER, FMR100, FMR1000, ZeroFMR, failure to enrol, extraction ms/image,\n" +
+			"comparisons/s; and 1:N with impression 1 of each finger as gallery: rank-1 and FNIR at FPIR 1%.",
+		Args: cobra.MinimumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			var results []*fvc.Result
+			sum := 0.0
+			for _, dir := range args {
+				r, err := fvc.Run(dir, &fvc.Options{Input: inputOptions(dpi)})
+				if err != nil {
+					return err
+				}
+				results = append(results, r)
+				sum += r.All.EER
+				if !asJSON {
+					fmt.Fprintln(cmd.OutOrStdout(), r)
+				}
+			}
+			if asJSON {
+				enc := json.NewEncoder(cmd.OutOrStdout())
+				enc.SetIndent("", "  ")
+				return enc.Encode(map[string]any{"databases": results, "mean_eer_all": sum / float64(len(results))})
+			}
+			worst := 0.0
+			for _, r := range results {
+				worst = max(worst, r.All.EER)
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "mean EER (all impostors) over %d databases: %.2f%%, worst %.2f%%\n", len(results), 100*sum/float64(len(results)), 100*worst)
+			return nil
+		},
+	}
+	c.Flags().BoolVar(&asJSON, "json", false, "print the results as JSON")
+	c.Flags().IntVar(&dpi, "dpi", 0, "resolution of images whose file does not say (250–1000)")
+	return c
+}

@@ -1,0 +1,28 @@
+// Command biomesh is the biomesh command line: fingerprint extraction and comparison,
+// evaluation, and (as the project grows) the node and its clients.
+package main
+
+import (
+	"fmt"
+	"os"
+
+	"github.com/spf13/cobra"
+)
+
+func main() {
+	if err := newRoot().Execute(); err != nil {
+		fmt.Fprintln(os.Stderr, "biomesh:", err)
+		os.Exit(1)
+	}
+}
+
+func newRoot() *cobra.Command {
+	root := &cobra.Command{
+		Use:           "biomesh",
+		Short:         "Federated multi-modal biometric identification",
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	root.AddCommand(newFingerprintCmd(), newEvalCmd())
+	return root
+}

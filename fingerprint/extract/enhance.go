@@ -1,0 +1,250 @@
+package extract
+
+import (
+	"math"
+	"sync"
+)
+
+// A Gabor filter tuned to ridge angle θ and wavelength λ is a Gaussian along the ridge
+// times a Gaussian-windowed cosine across it, so it factors into two 1-D filters along
+// rotated lines. enhance applies them as two passes over the padded image with tap offsets
+// precomputed per orientation bin (nearest pixel on a digital line, weights from the exact
+// projected distance) and weights per orientation × wavelength bin.
+
+// lineTap is one tap of a rotated 1-D filter.
+type lineTap struct {
+	dx, dy int
+	w      float32
+}
+
+// gaborBank is the precomputed kernel bank.
+type gaborBank struct {
+	angles  int
+	lambdas []float32
+	along   [][]lineTap   // [angle] Gaussian along the ridge
+	across  [][][]lineTap // [angle][lambda] even Gabor across the ridge
+	radius  int           // largest |dx|, |dy| of any tap
+}
+
+type bankKey struct {
+	angles              int
+	lo, hi, step        float32
+	along, across, amax float64
+}
+
+var (
+	bankMu    sync.Mutex
+	bankCache = map[bankKey]*gaborBank{}
+)
+
+// kernelBank returns the (cached) kernel bank for the parameters.
+func kernelBank(p *params) *gaborBank {
+	key := bankKey{p.gaborAngles, p.gaborLambdaLo, p.gaborLambdaHi, p.gaborLambdaStep, p.gaborAlong, p.gaborAcross, p.gaborAcrossMax}
+	bankMu.Lock()
+	defer bankMu.Unlock()
+	if b, ok := bankCache[key]; ok {
+		return b
+	}
+	b := &gaborBank{angles: p.gaborAngles}
+	for l := p.gaborLambdaLo; l <= p.gaborLambdaHi+1e-3; l += p.gaborLambdaStep {
+		b.lambdas = append(b.lambdas, l)
+	}
+	for a := 0; a < b.angles; a++ {
+		th := math.Pi * float64(a) / float64(b.angles)
+		c, s := math.Cos(th), math.Sin(th)
+		sa := p.gaborAlong
+		taps := linePositions(c, s, 2.5*sa)
+		var sum float64
+		for i := range taps {
+			d := float64(taps[i].dx)*c + float64(taps[i].dy)*s
+			wt := math.Exp(-d * d / (2 * sa * sa))
+			taps[i].w = float32(wt)
+			sum += wt
+		}
+		for i := range taps {
+			taps[i].w /= float32(sum)
+		}
+		b.along = append(b.along, taps)
+		b.radius = max(b.radius, tapRadius(taps))
+		// normal direction
+		nc, ns := -s, c
+		var per [][]lineTap
+		for _, lam := range b.lambdas {
+			sg := math.Min(p.gaborAcross*float64(lam), p.gaborAcrossMax)
+			taps := linePositions(nc, ns, 2.5*sg)
+			g := make([]float64, len(taps))
+			cs := make([]float64, len(taps))
+			var gs, gcs float64
+			for i := range taps {
+				d := float64(taps[i].dx)*nc + float64(taps[i].dy)*ns
+				g[i] = math.Exp(-d * d / (2 * sg * sg))
+				cs[i] = math.Cos(2 * math.Pi * d / float64(lam))
+				gs += g[i]
+				gcs += g[i] * cs[i]
+			}
+			dc := gcs / gs // remove the DC response
+			var norm float64
+			for i := range taps {
+				v := g[i] * (cs[i] - dc)
+				taps[i].w = float32(v)
+				norm += math.Abs(v)
+			}
+			for i := range taps {
+				taps[i].w /= float32(norm / 2)
+			}
+			per = append(per, taps)
+			b.radius = max(b.radius, tapRadius(taps))
+		}
+		b.across = append(b.across, per)
+	}
+	bankCache[key] = b
+	return b
+}
+
+// linePositions returns the pixels of the digital line through the origin with direction
+// (c, s), stepping one pixel along the major axis, within distance r of the origin.
+func linePositions(c, s, r float64) []lineTap {
+	var taps []lineTap
+	if math.Abs(c) >= math.Abs(s) {
+		n := int(r * math.Abs(c))
+		for i := -n; i <= n; i++ {
+			taps = append(taps, lineTap{dx: i, dy: int(math.Round(float64(i) * s / c))})
+		}
+	} else {
+		n := int(r * math.Abs(s))
+		for i := -n; i <= n; i++ {
+			taps = append(taps, lineTap{dx: int(math.Round(float64(i) * c / s)), dy: i})
+		}
+	}
+	return taps
+}
+
+func tapRadius(t []lineTap) int {
+	r := 0
+	for _, v := range t {
+		r = max(r, abs(v.dx), abs(v.dy))
+	}
+	return r
+}
+
+func abs(v int) int {
+	if v < 0 {
+		return -v
+	}
+	return v
+}
+
+// enhance filters the image with the Gabor bank, choosing per pixel the orientation bin of
+// the interpolated orientation field and the wavelength bin of its block. The first pass
+// (along the ridge) runs on the foreground dilated by the kernel radius, the second (across)
+// on the foreground only; the result is 0 outside the mask, negative on ridges.
+func (s *state) enhance() {
+	p := s.p
+	bank := kernelBank(p)
+	w, h := s.w, s.h
+	P := bank.radius + 1
+	pw, ph := w+2*P, h+2*P
+
+	// padded input, outside filled with the foreground mean
+	var mean float64
+	cnt := 0
+	for i, m := range s.mask {
+		if m {
+			mean += float64(s.pix[i])
+			cnt++
+		}
+	}
+	if cnt > 0 {
+		mean /= float64(cnt)
+	}
+	in := make([]float32, pw*ph)
+	for i := range in {
+		in[i] = float32(mean)
+	}
+	for y := 0; y < h; y++ {
+		copy(in[(y+P)*pw+P:(y+P)*pw+P+w], s.pix[y*w:(y+1)*w])
+	}
+	for y := 0; y < h; y++ {
+		for x := 0; x < w; x++ {
+			in[(y+P)*pw+P+x] -= float32(mean)
+		}
+	}
+
+	// offsets per angle
+	alongOff := make([][]int32, bank.angles)
+	alongW := make([][]float32, bank.angles)
+	acrossOff := make([][][]int32, bank.angles)
+	acrossW := make([][][]float32, bank.angles)
+	for a := 0; a < bank.angles; a++ {
+		for _, t := range bank.along[a] {
+			alongOff[a] = append(alongOff[a], int32(t.dy*pw+t.dx))
+			alongW[a] = append(alongW[a], t.w)
+		}
+		acrossOff[a] = make([][]int32, len(bank.lambdas))
+		acrossW[a] = make([][]float32, len(bank.lambdas))
+		for l, taps := range bank.across[a] {
+			for _, t := range taps {
+				acrossOff[a][l] = append(acrossOff[a][l], int32(t.dy*pw+t.dx))
+				acrossW[a][l] = append(acrossW[a][l], t.w)
+			}
+		}
+	}
+
+	// orientation bin per pixel
+	abin := make([]uint8, w*h)
+	scale := float32(bank.angles) / math.Pi
+	for i, th := range s.pixTheta {
+		b := int(th*scale + 0.5)
+		if b >= bank.angles {
+			b -= bank.angles
+		}
+		abin[i] = uint8(b)
+	}
+
+	// region of the first pass: blocks within 2 blocks of the foreground
+	near := morph(s.blockMask, s.bw, s.bh, (bank.radius+s.p.block-1)/s.p.block, true)
+
+	mid := make([]float32, pw*ph)
+	B := p.block
+	for y := 0; y < h; y++ {
+		by := y / B
+		for bx := 0; bx < s.bw; bx++ {
+			if !near[by*s.bw+bx] {
+				continue
+			}
+			x1 := min((bx+1)*B, w)
+			for x := bx * B; x < x1; x++ {
+				a := abin[y*w+x]
+				c := (y+P)*pw + P + x
+				offs, ws := alongOff[a], alongW[a]
+				var sum float32
+				for k, o := range offs {
+					sum += ws[k] * in[c+int(o)]
+				}
+				mid[c] = sum
+			}
+		}
+	}
+
+	s.enh = make([]float32, w*h)
+	lscale := 1 / p.gaborLambdaStep
+	nl := len(bank.lambdas)
+	for y := 0; y < h; y++ {
+		for x := 0; x < w; x++ {
+			i := y*w + x
+			if !s.mask[i] {
+				continue
+			}
+			a := abin[i]
+			lb := int((s.wavelength[s.blockAt(x, y)]-p.gaborLambdaLo)*lscale + 0.5)
+			lb = min(max(lb, 0), nl-1)
+			offs, ws := acrossOff[a][lb], acrossW[a][lb]
+			c := (y+P)*pw + P + x
+			var sum float32
+			for k, o := range offs {
+				sum += ws[k] * mid[c+int(o)]
+			}
+			s.enh[i] = sum
+		}
+	}
+}

@@ -1,0 +1,192 @@
+package extract
+
+import "math"
+
+// computeGradients computes Sobel gradients and accumulates per block the gradient moments
+// (gx², gy², gx·gy) and the grey-level deviation and raw coherence pooled over the
+// (2·segWindow+1)² blocks around each block. Segmentation and orientation both use them.
+func (s *state) computeGradients() {
+	w, h, B := s.w, s.h, s.p.block
+	nb := s.bw * s.bh
+	s.bxx = make([]float32, nb)
+	s.byy = make([]float32, nb)
+	s.bxy = make([]float32, nb)
+	bsum := make([]float32, nb)
+	bsum2 := make([]float32, nb)
+	bcnt := make([]float32, nb)
+	pix := s.pix
+	for y := 0; y < h; y++ {
+		by := y / B
+		o := y * w
+		for x := 0; x < w; x++ {
+			bi := by*s.bw + x/B
+			v := pix[o+x]
+			bsum[bi] += v
+			bsum2[bi] += v * v
+			bcnt[bi]++
+		}
+		if y == 0 || y == h-1 {
+			continue
+		}
+		up, dn := pix[o-w:o], pix[o+w:o+2*w]
+		row := pix[o : o+w]
+		for x := 1; x < w-1; x++ {
+			gx := (up[x+1] + 2*row[x+1] + dn[x+1]) - (up[x-1] + 2*row[x-1] + dn[x-1])
+			gy := (dn[x-1] + 2*dn[x] + dn[x+1]) - (up[x-1] + 2*up[x] + up[x+1])
+			bi := by*s.bw + x/B
+			s.bxx[bi] += gx * gx
+			s.byy[bi] += gy * gy
+			s.bxy[bi] += gx * gy
+		}
+	}
+	s.bstd = make([]float32, nb)
+	s.bcoh = make([]float32, nb)
+	r := s.p.segWindow
+	for by := 0; by < s.bh; by++ {
+		for bx := 0; bx < s.bw; bx++ {
+			var sxx, syy, sxy, sm, sm2, n float32
+			for dy := -r; dy <= r; dy++ {
+				yy := by + dy
+				if yy < 0 || yy >= s.bh {
+					continue
+				}
+				for dx := -r; dx <= r; dx++ {
+					xx := bx + dx
+					if xx < 0 || xx >= s.bw {
+						continue
+					}
+					j := yy*s.bw + xx
+					sxx += s.bxx[j]
+					syy += s.byy[j]
+					sxy += s.bxy[j]
+					sm += bsum[j]
+					sm2 += bsum2[j]
+					n += bcnt[j]
+				}
+			}
+			i := by*s.bw + bx
+			mean := sm / n
+			s.bstd[i] = float32(math.Sqrt(math.Max(0, float64(sm2/n-mean*mean))))
+			if e := sxx + syy; e > 1e-3 {
+				s.bcoh[i] = float32(math.Hypot(float64(sxx-syy), float64(2*sxy))) / e
+			}
+		}
+	}
+}
+
+// orientation computes the smoothed orientation field. Per block, the doubled-angle vector
+// of the gradients pooled over 3×3 blocks is normalised by the gradient energy (so its length
+// is the local coherence, not the contrast); these vectors are smoothed with a fine and a
+// coarse Gaussian (normalised convolution over the foreground), and blended: the fine
+// field where it is coherent, the coarse one where it is not. The result is interpolated
+// to one ridge angle per pixel.
+func (s *state) orientation() {
+	p := s.p
+	nb := s.bw * s.bh
+	vx := make([]float32, nb)
+	vy := make([]float32, nb)
+	wt := make([]float32, nb)
+	for by := 0; by < s.bh; by++ {
+		for bx := 0; bx < s.bw; bx++ {
+			var sxx, syy, sxy float32
+			for dy := -1; dy <= 1; dy++ {
+				yy := by + dy
+				if yy < 0 || yy >= s.bh {
+					continue
+				}
+				for dx := -1; dx <= 1; dx++ {
+					xx := bx + dx
+					if xx < 0 || xx >= s.bw {
+						continue
+					}
+					j := yy*s.bw + xx
+					sxx += s.bxx[j]
+					syy += s.byy[j]
+					sxy += s.bxy[j]
+				}
+			}
+			i := by*s.bw + bx
+			if e := sxx + syy; e > 1e-3 {
+				vx[i] = (sxx - syy) / e
+				vy[i] = 2 * sxy / e
+			}
+			if s.blockMask[i] {
+				wt[i] = 1
+			}
+		}
+	}
+	fx := append([]float32(nil), vx...)
+	fy := append([]float32(nil), vy...)
+	blurWeighted(s.bw, s.bh, p.oriSigmaFine, wt, fx, fy)
+	cx, cy := vx, vy
+	blurWeighted(s.bw, s.bh, p.oriSigmaCoarse, wt, cx, cy)
+	s.ocos = make([]float32, nb)
+	s.osin = make([]float32, nb)
+	s.ocoh = make([]float32, nb)
+	for i := 0; i < nb; i++ {
+		fl := float32(math.Hypot(float64(fx[i]), float64(fy[i])))
+		cl := float32(math.Hypot(float64(cx[i]), float64(cy[i])))
+		s.ocoh[i] = fl
+		t := (fl - p.oriCohLow) / (p.oriCohHigh - p.oriCohLow)
+		t = min(max(t, 0), 1)
+		var ax, ay float32
+		if fl > 1e-6 {
+			ax, ay = t*fx[i]/fl, t*fy[i]/fl
+		}
+		if cl > 1e-6 {
+			ax += (1 - t) * cx[i] / cl
+			ay += (1 - t) * cy[i] / cl
+		}
+		l := float32(math.Hypot(float64(ax), float64(ay)))
+		if l > 1e-6 {
+			s.ocos[i], s.osin[i] = ax/l, ay/l
+		} else {
+			s.ocos[i], s.osin[i] = 1, 0
+		}
+	}
+	s.pixTheta = s.interpolateAngles()
+}
+
+// interpolateAngles bilinearly interpolates the block doubled-angle field to every pixel
+// and returns the ridge angle in [0, π) (image coordinates, y down).
+func (s *state) interpolateAngles() []float32 {
+	w, h, B := s.w, s.h, s.p.block
+	out := make([]float32, w*h)
+	half := float32(B)/2 - 0.5
+	inv := 1 / float32(B)
+	for y := 0; y < h; y++ {
+		fy := (float32(y) - half) * inv
+		y0 := int(math.Floor(float64(fy)))
+		ty := fy - float32(y0)
+		y1 := y0 + 1
+		y0 = min(max(y0, 0), s.bh-1)
+		y1 = min(max(y1, 0), s.bh-1)
+		for x := 0; x < w; x++ {
+			fx := (float32(x) - half) * inv
+			x0 := int(math.Floor(float64(fx)))
+			tx := fx - float32(x0)
+			x1 := x0 + 1
+			x0 = min(max(x0, 0), s.bw-1)
+			x1 = min(max(x1, 0), s.bw-1)
+			i00, i01, i10, i11 := y0*s.bw+x0, y0*s.bw+x1, y1*s.bw+x0, y1*s.bw+x1
+			c := (1-ty)*((1-tx)*s.ocos[i00]+tx*s.ocos[i01]) + ty*((1-tx)*s.ocos[i10]+tx*s.ocos[i11])
+			sn := (1-ty)*((1-tx)*s.osin[i00]+tx*s.osin[i01]) + ty*((1-tx)*s.osin[i10]+tx*s.osin[i11])
+			a := atan2f(sn, c)/2 + math.Pi/2 // gradient angle → ridge angle
+			if a >= math.Pi {
+				a -= math.Pi
+			}
+			if a < 0 {
+				a += math.Pi
+			}
+			out[y*w+x] = a
+		}
+	}
+	return out
+}
+
+// blockAt returns the block index of pixel (x, y).
+func (s *state) blockAt(x, y int) int {
+	bx := min(max(x/s.p.block, 0), s.bw-1)
+	by := min(max(y/s.p.block, 0), s.bh-1)
+	return by*s.bw + bx
+}

@@ -1,0 +1,363 @@
+package match
+
+import (
+	"math"
+	"sort"
+	"sync"
+
+	"github.com/biomesh/biomesh/fingerprint"
+)
+
+// Probe is a template prepared as the probe side of many comparisons (1:N): its edges sit in
+// a hash table keyed by quantised edge geometry. A Probe is immutable and safe for concurrent
+// use.
+type Probe struct {
+	Candidate
+	offsets []uint32 // CSR: entries of key k are entries[offsets[k]:offsets[k+1]]
+	entries []uint16 // indices into Candidate.edges
+}
+
+var (
+	distBuckets = int(params.maxEdge/params.distBucket) + 2
+	angleScale  = float32(params.angleBins) / twoPi
+)
+
+func edgeKey(dq, aq, bq int) int {
+	return (dq*params.angleBins+aq)*params.angleBins + bq
+}
+
+func distTol(d float32) float32 {
+	return max(params.distTolAbs, params.distTolRel*d)
+}
+
+// Prepare makes a probe from a template.
+func Prepare(t *fingerprint.Template) *Probe {
+	p := &Probe{Candidate: *NewCandidate(t)}
+	nk := distBuckets * params.angleBins * params.angleBins
+	counts := make([]uint32, nk+1)
+	p.forEachKey(func(k, _ int) { counts[k+1]++ })
+	for k := 1; k <= nk; k++ {
+		counts[k] += counts[k-1]
+	}
+	p.offsets = counts
+	p.entries = make([]uint16, counts[nk])
+	fill := make([]uint32, nk)
+	copy(fill, counts[:nk])
+	p.forEachKey(func(k, e int) {
+		p.entries[fill[k]] = uint16(e)
+		fill[k]++
+	})
+	return p
+}
+
+// forEachKey calls f for every (bucket key, edge) such that a gallery edge falling in that
+// bucket may lie within tolerance of the probe edge.
+func (p *Probe) forEachKey(f func(key, edge int)) {
+	for ei, e := range p.edges {
+		dt := distTol(e.d)
+		d0 := max(0, int((e.d-dt)/params.distBucket))
+		d1 := min(distBuckets-1, int((e.d+dt)/params.distBucket))
+		a0 := int(math.Floor(float64((e.a - params.angleTol) * angleScale)))
+		a1 := int(math.Floor(float64((e.a + params.angleTol) * angleScale)))
+		b0 := int(math.Floor(float64((e.b - params.angleTol) * angleScale)))
+		b1 := int(math.Floor(float64((e.b + params.angleTol) * angleScale)))
+		n := params.angleBins
+		for dq := d0; dq <= d1; dq++ {
+			for aq := a0; aq <= a1; aq++ {
+				for bq := b0; bq <= b1; bq++ {
+					f(edgeKey(dq, ((aq%n)+n)%n, ((bq%n)+n)%n), ei)
+				}
+			}
+		}
+	}
+}
+
+// scratch is the per-comparison working memory, pooled.
+type scratch struct {
+	votes []uint16 // probe minutia × candidate minutia
+	voted []int32  // cells with a vote, as i*nc+j
+	pairs []pairing
+	match []int
+	hits  []edgeHit
+	usedC []bool
+}
+
+type pairing struct {
+	i, j int
+	cost float32
+}
+
+var scratchPool = sync.Pool{New: func() any { return new(scratch) }}
+
+// Compare returns the calibrated similarity score of the probe against a candidate.
+func (p *Probe) Compare(c *Candidate) float64 {
+	return calibrate(p.raw(c))
+}
+
+// Compare prepares both templates and compares them. For one probe against many templates,
+// Prepare the probe once and use Probe.Compare.
+func Compare(probe, candidate *fingerprint.Template) float64 {
+	return Prepare(probe).Compare(NewCandidate(candidate))
+}
+
+func (p *Probe) raw(c *Candidate) float64 {
+	np, nc := len(p.m), len(c.m)
+	if np < 2 || nc < 2 {
+		return 0
+	}
+	s := scratchPool.Get().(*scratch)
+	defer scratchPool.Put(s)
+	return p.rawWith(c, s)
+}
+
+func (p *Probe) rawWith(c *Candidate, s *scratch) float64 {
+	np, nc := len(p.m), len(c.m)
+	if cap(s.votes) < np*nc {
+		s.votes = make([]uint16, np*nc)
+	}
+	votes := s.votes[:np*nc]
+	clear(votes)
+	s.voted = s.voted[:0]
+
+	vote := func(i, j int) {
+		k := i*nc + j
+		if votes[k] == 0 {
+			s.voted = append(s.voted, int32(k))
+		}
+		votes[k]++
+	}
+	// Pass 1: find agreeing edges and histogram the rotation each implies. The rotation
+	// comes from the edge vectors, which are far more precise than minutia directions.
+	n := params.angleBins
+	s.hits = s.hits[:0]
+	var hist [rotBins]uint16
+	for ci := range c.edges {
+		ce := &c.edges[ci]
+		dq := int(ce.d / params.distBucket)
+		key := edgeKey(dq, int(ce.a*angleScale)%n, int(ce.b*angleScale)%n)
+		for _, pi := range p.entries[p.offsets[key]:p.offsets[key+1]] {
+			pe := &p.edges[pi]
+			if abs32(pe.d-ce.d) > distTol(pe.d) || angleDiff(pe.a, ce.a) > params.angleTol || angleDiff(pe.b, ce.b) > params.angleTol {
+				continue
+			}
+			rot := normAngle(ce.a + c.m[ce.from].dir - pe.a - p.m[pe.from].dir)
+			rb := int(rot*rotScale) % rotBins
+			s.hits = append(s.hits, edgeHit{pe: pi, ce: uint16(ci), rb: uint8(rb)})
+			hist[rb]++
+		}
+	}
+	if len(s.hits) == 0 {
+		return 0
+	}
+	// Pass 2: for the strongest rotations, pairs are voted for by the agreeing edges whose
+	// rotation is within a bin of the peak; the best-voted pairs seed the consolidation.
+	best := 0.0
+	var done [rotBins]bool
+	for peak := 0; peak < params.rotPeaks; peak++ {
+		pb, pv := -1, 0
+		for b := range rotBins {
+			v := int(hist[b]) + int(hist[(b+1)%rotBins]) + int(hist[(b+rotBins-1)%rotBins])
+			if !done[b] && v > pv {
+				pb, pv = b, v
+			}
+		}
+		if pb < 0 {
+			break
+		}
+		for d := -2; d <= 2; d++ {
+			done[(pb+d+rotBins)%rotBins] = true
+		}
+		clear(votes)
+		s.voted = s.voted[:0]
+		for _, h := range s.hits {
+			if d := (int(h.rb) - pb + rotBins) % rotBins; d > 1 && d < rotBins-1 {
+				continue
+			}
+			pe, ce := &p.edges[h.pe], &c.edges[h.ce]
+			vote(int(pe.from), int(ce.from))
+			vote(int(pe.to), int(ce.to))
+		}
+		for _, k := range topVoted(s.voted, votes, params.seeds) {
+			if sc := p.consolidate(c, int(k)/nc, int(k)%nc, s); sc > best {
+				best = sc
+			}
+		}
+	}
+	return best
+}
+
+const rotBins = 24
+
+var rotScale = float32(rotBins) / twoPi
+
+type edgeHit struct {
+	pe, ce uint16
+	rb     uint8
+}
+
+func abs32(v float32) float32 {
+	if v < 0 {
+		return -v
+	}
+	return v
+}
+
+// topVoted returns up to n cells with the most votes.
+func topVoted(voted []int32, votes []uint16, n int) []int32 {
+	top := make([]int32, 0, n)
+	for _, k := range voted {
+		v := votes[k]
+		if len(top) < n {
+			top = append(top, k)
+		} else if v > votes[top[n-1]] {
+			top[n-1] = k
+		} else {
+			continue
+		}
+		for x := len(top) - 1; x > 0 && votes[top[x]] > votes[top[x-1]]; x-- {
+			top[x], top[x-1] = top[x-1], top[x]
+		}
+	}
+	return top
+}
+
+// transform is a rigid motion: rotate by (cos, sin) about the origin, then translate.
+type transform struct {
+	rot      float32
+	cos, sin float32
+	tx, ty   float32
+	cx, cy   float32 // centre of the aligned region in probe coordinates (tolerance grows away from it)
+}
+
+func newTransform(rot float32, px, py, qx, qy float32) transform {
+	t := transform{rot: rot, cos: float32(math.Cos(float64(rot))), sin: float32(math.Sin(float64(rot))), cx: px, cy: py}
+	t.tx = qx - (px*t.cos - py*t.sin)
+	t.ty = qy - (px*t.sin + py*t.cos)
+	return t
+}
+
+func (t *transform) apply(x, y float32) point {
+	return point{x*t.cos - y*t.sin + t.tx, x*t.sin + y*t.cos + t.ty}
+}
+
+// consolidate aligns the probe on the candidate by the seed pair (i0, j0), pairs minutiae
+// one-to-one under that alignment, refits the alignment on the pairs (least squares) and
+// pairs again, and returns the raw score of the final pairing.
+func (p *Probe) consolidate(c *Candidate, i0, j0 int, s *scratch) float64 {
+	ps, cs := p.m[i0], c.m[j0]
+	t := newTransform(cs.dir-ps.dir, ps.x, ps.y, cs.x, cs.y)
+	n := p.pair(c, &t, s)
+	if n >= 3 {
+		// Refit rotation and translation on the pairs found (Procrustes).
+		var mpx, mpy, mcx, mcy float32
+		for i, j := range s.match {
+			if j >= 0 {
+				mpx += p.m[i].x
+				mpy += p.m[i].y
+				mcx += c.m[j].x
+				mcy += c.m[j].y
+			}
+		}
+		fn := float32(n)
+		mpx, mpy, mcx, mcy = mpx/fn, mpy/fn, mcx/fn, mcy/fn
+		var sxy, sxx float32
+		for i, j := range s.match {
+			if j >= 0 {
+				ax, ay := p.m[i].x-mpx, p.m[i].y-mpy
+				bx, by := c.m[j].x-mcx, c.m[j].y-mcy
+				sxx += ax*bx + ay*by
+				sxy += ax*by - ay*bx
+			}
+		}
+		rot := atan2(sxy, sxx)
+		if angleDiff(normAngle(rot), normAngle(t.rot)) < 0.35 {
+			t = newTransform(rot, mpx, mpy, mcx, mcy)
+			n = p.pair(c, &t, s)
+		}
+	}
+	// Minutiae in the common area: probe minutiae that land inside the candidate's hull and
+	// candidate minutiae that land inside the probe's (transformed) hull.
+	inC := 0
+	for i := range p.m {
+		if insideHull(c.hull, t.apply(p.m[i].x, p.m[i].y), params.hullMargin) {
+			inC++
+		}
+	}
+	hp := make([]point, len(p.hull))
+	for i, h := range p.hull {
+		hp[i] = t.apply(h.x, h.y)
+	}
+	inP := 0
+	for j := range c.m {
+		if insideHull(hp, point{c.m[j].x, c.m[j].y}, params.hullMargin) {
+			inP++
+		}
+	}
+	return scoreOf(n, inC, inP)
+}
+
+// pair pairs probe and candidate minutiae one-to-one under t, cheapest first, and returns
+// the number of pairs; s.match[i] is the candidate minutia paired with probe minutia i, or -1.
+func (p *Probe) pair(c *Candidate, t *transform, s *scratch) int {
+	s.pairs = s.pairs[:0]
+	for i := range p.m {
+		q := t.apply(p.m[i].x, p.m[i].y)
+		dc := float32(math.Hypot(float64(p.m[i].x-t.cx), float64(p.m[i].y-t.cy)))
+		tol := params.pairTolAbs + params.pairTolRel*dc
+		dir := p.m[i].dir + t.rot
+		for j := range c.m {
+			dx, dy := q.x-c.m[j].x, q.y-c.m[j].y
+			if abs32(dx) > tol || abs32(dy) > tol {
+				continue
+			}
+			d := float32(math.Sqrt(float64(dx*dx + dy*dy)))
+			if d > tol {
+				continue
+			}
+			da := angleDiff(dir, c.m[j].dir)
+			if da > params.pairAngle {
+				continue
+			}
+			s.pairs = append(s.pairs, pairing{i, j, d/tol + da/params.pairAngle})
+		}
+	}
+	sort.Slice(s.pairs, func(a, b int) bool { return s.pairs[a].cost < s.pairs[b].cost })
+	s.match = resetInts(s.match, len(p.m))
+	s.usedC = resetBools(s.usedC, len(c.m))
+	n := 0
+	for _, pr := range s.pairs {
+		if s.match[pr.i] >= 0 || s.usedC[pr.j] {
+			continue
+		}
+		s.match[pr.i], s.usedC[pr.j] = pr.j, true
+		n++
+	}
+	return n
+}
+
+func resetInts(b []int, n int) []int {
+	if cap(b) < n {
+		b = make([]int, n)
+	}
+	b = b[:n]
+	for i := range b {
+		b[i] = -1
+	}
+	return b
+}
+
+func resetBools(b []bool, n int) []bool {
+	if cap(b) < n {
+		return make([]bool, n)
+	}
+	b = b[:n]
+	clear(b)
+	return b
+}
+
+// scoreOf turns a pairing into a raw score.
+var scoreOf = func(n, inC, inP int) float64 {
+	const floor = 12
+	fn := float64(n)
+	return fn * fn / (float64(max(inC, floor, n)) * float64(max(inP, floor, n)))
+}
