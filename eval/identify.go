@@ -171,12 +171,15 @@ func (r Identification) ThresholdAtFPIR(fpir float64) float64 {
 	if r.NonMated == 0 || !(fpir >= 0) {
 		return math.NaN()
 	}
+	if fpir >= 1 {
+		return math.Inf(-1)
+	}
 	n := float64(r.NonMated)
 	k := int(math.Floor(fpir * n))
 	for k > 0 && float64(k)/n > fpir { // keep k consistent with FPIR's own division
 		k--
 	}
-	for float64(k+1)/n <= fpir && k < r.NonMated {
+	for k < r.NonMated && float64(k+1)/n <= fpir {
 		k++
 	}
 	if k >= len(r.NonMatedTop) {
@@ -214,11 +217,13 @@ func (r Identification) String() string {
 // lists are longer than the number of mates: a list made only of mates
 // becomes empty, hiding the non-mate that the smaller gallery would have
 // returned, which biases FPIR low. Candidate slices are not modified; the
-// returned searches share the input's original slices.
+// returned searches share the input's candidate slices. A nil truth adds no
+// copies.
 func LeaveOneOut(searches []Search, truth func(probe, candidate string) bool) []Search {
-	out := slices.Clip(slices.Clone(searches))
+	out := make([]Search, len(searches), 2*len(searches))
+	copy(out, searches)
 	for _, s := range searches {
-		if !s.Mated {
+		if !s.Mated || truth == nil {
 			continue
 		}
 		var c []Candidate

@@ -124,7 +124,10 @@ func Extract(img *image.Gray, opts *Options) (*fingerprint.Template, error) {
 			Quality:   uint8(m.quality),
 		})
 	}
-	return t, dbg.err
+	if dbg != nil && dbg.err != nil {
+		return t, fmt.Errorf("extract: writing debug images: %w", dbg.err)
+	}
+	return t, nil
 }
 
 // state holds the image and the output of every stage.
@@ -141,6 +144,7 @@ type state struct {
 	bxx, byy, bxy []float32
 	bstd          []float32 // grey-level standard deviation around each block
 	bcoh          []float32 // raw gradient coherence around each block
+	stdP95        float32   // 95th percentile of bstd
 
 	// segmentation
 	blockMask []bool

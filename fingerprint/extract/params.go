@@ -34,31 +34,31 @@ type params struct {
 	freqSmooth    float64 // σ (measurement cells) of the final smoothing of the period field
 
 	// --- 4. enhancement
-	gaborAngles  int     // orientation bins of the kernel bank over [0, π)
-	gaborLambdaLo float32 // shortest wavelength bin (px)
-	gaborLambdaHi float32 // longest wavelength bin (px)
+	gaborAngles     int     // orientation bins of the kernel bank over [0, π)
+	gaborLambdaLo   float32 // shortest wavelength bin (px)
+	gaborLambdaHi   float32 // longest wavelength bin (px)
 	gaborLambdaStep float32 // wavelength bin step (px)
-	gaborAlong   float64 // σ (px) of the Gaussian along the ridge
-	gaborAcross  float64 // σ of the Gaussian across the ridge, as a fraction of the wavelength
-	gaborAcrossMax float64 // cap (px) on that σ
+	gaborAlong      float64 // σ (px) of the Gaussian along the ridge
+	gaborAcross     float64 // σ of the Gaussian across the ridge, as a fraction of the wavelength
+	gaborAcrossMax  float64 // cap (px) on that σ
 
 	// --- 5. binarisation and thinning
 	minRidgeArea  int // ridge components smaller than this (px) are erased
 	minValleyArea int // valley components (holes) smaller than this (px) are filled
 
 	// --- 6–7. minutiae and filtering
-	dirDistance     int     // skeleton pixels followed from a minutia to measure its direction
-	spurLength      float64 // an ending–bifurcation branch shorter than this is a spur
-	shortRidge      float64 // an isolated ridge (ending–ending) shorter than this is removed
-	bridgeLength    float64 // a bifurcation–bifurcation link shorter than this, crossing a valley, is a bridge
-	lakeLength      float64 // two bifurcations joined by two paths both shorter than this form a lake
-	gapDistance     float64 // endings closer than this, facing each other, form a broken ridge
-	gapAngle        float64 // max deviation (rad) from "facing each other" for a broken ridge
-	borderDistance  float32 // minutiae closer than this (px) to the mask border are dropped
-	clusterRadius   float64 // radius of the cluster test
-	clusterMax      int     // more than this many other minutiae within clusterRadius → cluster
-	maxMinutiae     int     // at most this many minutiae are kept, best quality first
-	qualityBorder   float32 // distance to the border (px) at which minutia quality stops rising
+	dirDistance    int     // skeleton pixels followed from a minutia to measure its direction
+	spurLength     float64 // an ending–bifurcation branch shorter than this is a spur
+	shortRidge     float64 // an isolated ridge (ending–ending) shorter than this is removed
+	bridgeLength   float64 // a bifurcation–bifurcation link shorter than this, crossing a valley, is a bridge
+	lakeLength     float64 // two bifurcations joined by two paths both shorter than this form a lake
+	gapDistance    float64 // endings closer than this, facing each other, form a broken ridge
+	gapAngle       float64 // max deviation (rad) from "facing each other" for a broken ridge
+	borderDistance float32 // minutiae closer than this (px) to the mask border are dropped
+	clusterRadius  float64 // radius of the cluster test
+	clusterMax     int     // more than this many other minutiae within clusterRadius → cluster
+	maxMinutiae    int     // at most this many minutiae are kept, best quality first
+	qualityBorder  float32 // distance to the border (px) at which minutia quality stops rising
 }
 
 var defaultParams = params{

@@ -17,6 +17,7 @@ func (s *state) segment() bool {
 	sorted := append([]float32(nil), s.bstd...)
 	sort.Slice(sorted, func(i, j int) bool { return sorted[i] < sorted[j] })
 	p95 := sorted[int(0.95*float64(nb-1))]
+	s.stdP95 = p95
 	thr := max(p.segAbsStd, p.segRelStd*p95)
 	fg := make([]bool, nb)
 	for i := range fg {

@@ -184,15 +184,21 @@ func Run(dir string, opts *Options) (*Result, error) {
 	if el := time.Since(start).Seconds(); el > 0 {
 		r.ComparisonsPerSecond = float64(comparisons) / el
 	}
-	r.FVC = eval.Verify(r.Genuine, fvcImp)
-	r.All = eval.Verify(r.Genuine, r.Impostor)
-	identify(r, imps, probes)
+	if r.FVC, err = eval.Verify(r.Genuine, fvcImp); err != nil {
+		return nil, fmt.Errorf("%s: %w", dir, err)
+	}
+	if r.All, err = eval.Verify(r.Genuine, r.Impostor); err != nil {
+		return nil, fmt.Errorf("%s: %w", dir, err)
+	}
+	if err := identify(r, imps, probes); err != nil {
+		return nil, fmt.Errorf("%s: %w", dir, err)
+	}
 	return r, nil
 }
 
 // identify runs the 1:N test: gallery = impression 1 of each finger, probes = the others.
 // Non-mated searches are simulated by leaving each probe's mate out of its candidate list.
-func identify(r *Result, imps []Impression, probes []*match.Probe) {
+func identify(r *Result, imps []Impression, probes []*match.Probe) error {
 	g := gallery.New[*match.Candidate]()
 	for i, imp := range imps {
 		if imp.Number == 1 {
@@ -208,7 +214,7 @@ func identify(r *Result, imps []Impression, probes []*match.Probe) {
 		p := probes[i]
 		cands, err := g.Search([]gallery.Probe[*match.Candidate]{{Score: p.Compare}}, nsub)
 		if err != nil {
-			continue
+			return err
 		}
 		s := eval.Search{ProbeID: strconv.Itoa(imp.Finger), Mated: true}
 		for _, c := range cands {
@@ -217,9 +223,14 @@ func identify(r *Result, imps []Impression, probes []*match.Probe) {
 		searches = append(searches, s)
 	}
 	r.Searches = len(searches)
-	res := eval.Identify(searches, eval.LeaveOneOut(searches))
+	same := func(probe, candidate string) bool { return probe == candidate }
+	res, err := eval.Identify(eval.LeaveOneOut(searches, same), same)
+	if err != nil {
+		return err
+	}
 	r.Rank1 = res.RankK(1)
 	r.FNIRAtFPIR1 = res.FNIRAtFPIR(0.01)
+	return nil
 }
 
 // String is a one-paragraph report of the result.

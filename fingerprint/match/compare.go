@@ -152,6 +152,10 @@ func (p *Probe) rawWith(c *Candidate, s *scratch) float64 {
 	// Pass 2: for the strongest rotations, pairs are voted for by the agreeing edges whose
 	// rotation is within a bin of the peak; the best-voted pairs seed the consolidation.
 	best := 0.0
+	finalists := make([]finalist, params.finalists)
+	for x := range finalists {
+		finalists[x].n = -1
+	}
 	var done [rotBins]bool
 	for peak := 0; peak < params.rotPeaks; peak++ {
 		pb, pv := -1, 0
@@ -178,12 +182,59 @@ func (p *Probe) rawWith(c *Candidate, s *scratch) float64 {
 			vote(int(pe.to), int(ce.to))
 		}
 		for _, k := range topVoted(s.voted, votes, params.seeds) {
-			if sc := p.consolidate(c, int(k)/nc, int(k)%nc, s); sc > best {
-				best = sc
+			q := p.quickCount(c, int(k)/nc, int(k)%nc, s)
+			for x := range finalists {
+				if q > finalists[x].n {
+					copy(finalists[x+1:], finalists[x:len(finalists)-1])
+					finalists[x] = finalist{int32(k), q}
+					break
+				}
 			}
 		}
 	}
+	// The best seeds by the quick count get the full consolidation.
+	for _, f := range finalists {
+		if f.n < 0 {
+			break
+		}
+		if sc := p.consolidate(c, int(f.k)/nc, int(f.k)%nc, s); sc > best {
+			best = sc
+		}
+	}
 	return best
+}
+
+type finalist struct {
+	k int32
+	n int
+}
+
+// quickCount aligns by the seed pair (i0, j0) and counts the voted pairs (in s.voted) that
+// agree with the alignment, one-to-one in the order they were voted. It ranks seeds cheaply.
+func (p *Probe) quickCount(c *Candidate, i0, j0 int, s *scratch) int {
+	ps, cs := p.m[i0], c.m[j0]
+	t := newTransform(cs.dir-ps.dir, ps.x, ps.y, cs.x, cs.y)
+	nc := len(c.m)
+	s.usedC = resetBools(s.usedC, nc)
+	s.match = resetInts(s.match, len(p.m))
+	n := 0
+	for _, k := range s.voted {
+		i, j := int(k)/nc, int(k)%nc
+		if s.match[i] >= 0 || s.usedC[j] {
+			continue
+		}
+		pm, cm := &p.m[i], &c.m[j]
+		q := t.apply(pm.x, pm.y)
+		dx, dy := q.x-cm.x, q.y-cm.y
+		ex, ey := pm.x-t.cx, pm.y-t.cy
+		tol := params.pairTolAbs + params.pairTolRel*float32(math.Sqrt(float64(ex*ex+ey*ey)))
+		if dx*dx+dy*dy > tol*tol || angleDiff(pm.dir+t.rot, cm.dir) > params.pairAngle {
+			continue
+		}
+		s.match[i], s.usedC[j] = j, true
+		n++
+	}
+	return n
 }
 
 const rotBins = 24

@@ -40,6 +40,7 @@ var params = struct {
 
 	seeds      int     // best-voted pairs tried as alignment seeds
 	rotPeaks   int     // rotation histogram peaks tried
+	finalists  int     // seeds, best by a quick count of agreeing voted pairs, given the full consolidation
 	pairTolAbs float32 // pairing distance tolerance after alignment: pairTolAbs + pairTolRel·(distance from seed)
 	pairTolRel float32
 	pairAngle  float32 // pairing direction tolerance, radians
@@ -58,6 +59,7 @@ var params = struct {
 
 	seeds:      4,
 	rotPeaks:   2,
+	finalists:  2,
 	pairTolAbs: 12,
 	pairTolRel: 0.06,
 	pairAngle:  0.55,

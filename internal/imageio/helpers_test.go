@@ -9,6 +9,7 @@ import (
 	"image/jpeg"
 	"image/png"
 	"math"
+	"runtime"
 	"sort"
 	"strconv"
 	"testing"
@@ -279,3 +280,12 @@ var (
 	le byteOrder = binary.LittleEndian
 	be byteOrder = binary.BigEndian
 )
+
+// runtimeMem records the bytes allocated so far.
+type runtimeMem struct{ total uint64 }
+
+func (m *runtimeMem) read() {
+	var s runtime.MemStats
+	runtime.ReadMemStats(&s)
+	m.total = s.TotalAlloc
+}

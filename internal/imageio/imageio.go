@@ -279,7 +279,7 @@ func decodeError(name, format string, err error) error {
 	case errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, io.EOF):
 		return newError(name, ErrCorrupt, err, "truncated %s file", format)
 	default:
-		return newError(name, ErrCorrupt, err, "corrupt %s file", format)
+		return newError(name, ErrCorrupt, err, "corrupt or truncated %s file", format)
 	}
 }
 

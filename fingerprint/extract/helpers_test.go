@@ -1,0 +1,8 @@
+package extract
+
+import "image"
+
+type imageWithName struct {
+	name string
+	img  *image.Gray
+}
