@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"sort"
 	"strconv"
 	"strings"
 )
@@ -51,7 +52,10 @@ type Calibration struct {
 // Body: knots are the empirical quantiles at survival levels 0, 0.5, 1, …
 // dB (interpolated between order statistics) up to the tail start. Quantiles
 // of a sorted sample are monotone, and sampling them on a 0.5 dB grid both
-// smooths and compresses the table.
+// smooths and compresses the table. A level falling inside a run of equal
+// scores v (discrete raw scores) gives instead two knots at Raw v, with the
+// exact scores of the run's first and last order statistics, so that
+// Apply(v) = −10·log10(#{impostor ≥ v}/n) there.
 //
 // Tail: the top k = 5% of impostors (at least 20, at most 20000) get an
 // exponential tail, the generalised Pareto law with zero shape, fitted by
@@ -60,7 +64,8 @@ type Calibration struct {
 // r ≥ u, a straight line in the score domain. It extrapolates beyond the
 // highest impostor up to MaxScore (FMR 1e-12). An impostor tail lighter than
 // exponential (bounded scores, Gaussian-like) makes the extrapolation
-// conservative, a heavier one makes it optimistic.
+// conservative, a heavier one makes it optimistic. For discrete raw scores
+// the exponential tail is a continuous approximation.
 //
 // Raw values are rounded to 9 significant digits and scores to 0.001 dB, so
 // GoString output is short and exact. FitCalibration returns ErrScore for a
@@ -91,16 +96,24 @@ func FitCalibration(impostorRaw []float64) (Calibration, error) {
 	}
 	lu := -10 * math.Log10(float64(k)/float64(n)) // score at u
 
+	level := func(i int) float64 { return -10 * math.Log10(float64(n-i)/float64(n)) } // score at x[i]
 	var knots []Knot
 	for j := 0; ; j++ {
 		l := float64(j) * calStep
 		if l >= lu {
 			break
 		}
-		pos := float64(n) * (1 - math.Pow(10, -l/10)) // < n−k
+		pos := float64(n) * (1 - math.Pow(10, -l/10)) // position of level l, < n−k
 		i := int(pos)
-		raw := x[i] + (pos-float64(i))*(x[i+1]-x[i])
-		knots = append(knots, Knot{raw, l})
+		if v := x[i]; v == x[i+1] {
+			// Inside a run of equal scores (discrete raw scores): knots at its
+			// exact ends, so that Apply(v) = −10·log10 S(v).
+			a, _ := slices.BinarySearch(x, v)
+			b := a + sort.SearchFloat64s(x[a:], math.Nextafter(v, math.Inf(1)))
+			knots = append(knots, Knot{v, level(a)}, Knot{v, level(b - 1)})
+			continue
+		}
+		knots = append(knots, Knot{x[i] + (pos-float64(i))*(x[i+1]-x[i]), l})
 	}
 	knots = append(knots,
 		Knot{u, lu},

@@ -150,7 +150,7 @@ func DET(genuine, impostor []float64) (Curve, error) {
 		return nil, err
 	}
 	G, I := float64(len(g)), float64(len(im))
-	var c Curve
+	c := make(Curve, 0, len(g)+len(im)+1)
 	sweep(g, im, func(t float64, fr, fa int) {
 		c = append(c, Point{Threshold: t, FMR: float64(fa) / I, FNMR: float64(fr) / G})
 	})

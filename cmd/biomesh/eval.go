@@ -6,6 +6,8 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/biomesh/biomesh/eval"
+
 	"github.com/biomesh/biomesh/fingerprint/fvc"
 )
 
@@ -19,6 +21,7 @@ func newEvalFVCCmd() *cobra.Command {
 	var (
 		asJSON bool
 		dpi    int
+		fit    bool
 	)
 	c := &cobra.Command{
 		Use:   "fvc [--json] DIR...",
@@ -30,6 +33,7 @@ func newEvalFVCCmd() *cobra.Command {
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			var results []*fvc.Result
+			var raw []float64
 			sum := 0.0
 			for _, dir := range args {
 				r, err := fvc.Run(dir, &fvc.Options{Input: inputOptions(dpi)})
@@ -37,10 +41,19 @@ func newEvalFVCCmd() *cobra.Command {
 					return err
 				}
 				results = append(results, r)
+				raw = append(raw, r.ImpostorRaw...)
 				sum += r.All.EER
 				if !asJSON {
 					fmt.Fprintln(cmd.OutOrStdout(), r)
 				}
+			}
+			if fit {
+				c, err := eval.FitCalibration(raw)
+				if err != nil {
+					return err
+				}
+				fmt.Fprintf(cmd.OutOrStdout(), "// Fitted on %d impostor comparisons of %d databases.\n%#v\n", len(raw), len(args), c)
+				return nil
 			}
 			if asJSON {
 				enc := json.NewEncoder(cmd.OutOrStdout())
@@ -56,6 +69,7 @@ func newEvalFVCCmd() *cobra.Command {
 		},
 	}
 	c.Flags().BoolVar(&asJSON, "json", false, "print the results as JSON")
+	c.Flags().BoolVar(&fit, "fit-calibration", false, "print the comparator's score calibration fitted on these databases' impostors, as Go source")
 	c.Flags().IntVar(&dpi, "dpi", 0, "resolution of images whose file does not say (250–1000)")
 	return c
 }

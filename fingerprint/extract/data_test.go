@@ -76,8 +76,12 @@ type isoMinutia struct {
 	kind fingerprint.MinutiaType
 }
 
-// loadISO parses the first view of an ISO/IEC 19794-2:2005 finger minutiae record.
-func loadISO(tb testing.TB, path string) []isoMinutia {
+// loadISO parses the first view of an ISO/IEC 19794-2:2005 finger minutiae record and maps
+// it onto an image of w×h pixels. The commercial records of FVC2002 DB3 claim 300×400
+// pixels for 300×300 images: their y coordinates are those of the image stretched to 400
+// rows (a search over offsets and scales confirms y·300/400 with no offset), so
+// coordinates and directions are scaled by the ratio of the sizes.
+func loadISO(tb testing.TB, path string, w, h int) []isoMinutia {
 	tb.Helper()
 	b, err := os.ReadFile(path)
 	if err != nil {
@@ -85,6 +89,12 @@ func loadISO(tb testing.TB, path string) []isoMinutia {
 	}
 	if len(b) < 28 || string(b[:4]) != "FMR\x00" {
 		tb.Fatalf("%s: not an ISO 19794-2 record", path)
+	}
+	hw := int(binary.BigEndian.Uint16(b[14:]))
+	hh := int(binary.BigEndian.Uint16(b[16:]))
+	sx, sy := 1.0, 1.0
+	if hw > 0 && hh > 0 {
+		sx, sy = float64(w)/float64(hw), float64(h)/float64(hh)
 	}
 	count := int(b[27])
 	var out []isoMinutia
@@ -95,7 +105,12 @@ func loadISO(tb testing.TB, path string) []isoMinutia {
 		}
 		xw := binary.BigEndian.Uint16(b[o:])
 		yw := binary.BigEndian.Uint16(b[o+2:])
-		m := isoMinutia{x: int(xw & 0x3fff), y: int(yw & 0x3fff), dir: float64(b[o+4]) * 2 * math.Pi / 256}
+		a := float64(b[o+4]) * 2 * math.Pi / 256
+		m := isoMinutia{
+			x:   int(math.Round(float64(xw&0x3fff) * sx)),
+			y:   int(math.Round(float64(yw&0x3fff) * sy)),
+			dir: fingerprint.NormalizeAngle(math.Atan2(math.Sin(a)*sy, math.Cos(a)*sx)),
+		}
 		switch xw >> 14 {
 		case 1:
 			m.kind = fingerprint.Ending

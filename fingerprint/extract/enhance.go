@@ -170,22 +170,17 @@ func (s *state) enhance() {
 		}
 	}
 
-	// offsets per angle
-	alongOff := make([][]int32, bank.angles)
-	alongW := make([][]float32, bank.angles)
-	acrossOff := make([][][]int32, bank.angles)
-	acrossW := make([][][]float32, bank.angles)
+	// taps with offsets in the padded image, per angle (and wavelength)
+	along := make([][]tap, bank.angles)
+	across := make([][][]tap, bank.angles)
 	for a := 0; a < bank.angles; a++ {
 		for _, t := range bank.along[a] {
-			alongOff[a] = append(alongOff[a], int32(t.dy*pw+t.dx))
-			alongW[a] = append(alongW[a], t.w)
+			along[a] = append(along[a], tap{int32(t.dy*pw + t.dx), t.w})
 		}
-		acrossOff[a] = make([][]int32, len(bank.lambdas))
-		acrossW[a] = make([][]float32, len(bank.lambdas))
+		across[a] = make([][]tap, len(bank.lambdas))
 		for l, taps := range bank.across[a] {
 			for _, t := range taps {
-				acrossOff[a][l] = append(acrossOff[a][l], int32(t.dy*pw+t.dx))
-				acrossW[a][l] = append(acrossW[a][l], t.w)
+				across[a][l] = append(across[a][l], tap{int32(t.dy*pw + t.dx), t.w})
 			}
 		}
 	}
@@ -201,50 +196,54 @@ func (s *state) enhance() {
 		abin[i] = uint8(b)
 	}
 
-	// region of the first pass: blocks within 2 blocks of the foreground
-	near := morph(s.blockMask, s.bw, s.bh, (bank.radius+s.p.block-1)/s.p.block, true)
-
+	// first pass (along the ridge) on the blocks near the foreground
 	mid := make([]float32, pw*ph)
 	B := p.block
 	for y := 0; y < h; y++ {
 		by := y / B
 		for bx := 0; bx < s.bw; bx++ {
-			if !near[by*s.bw+bx] {
+			if !s.near[by*s.bw+bx] {
 				continue
 			}
 			x1 := min((bx+1)*B, w)
 			for x := bx * B; x < x1; x++ {
-				a := abin[y*w+x]
 				c := (y+P)*pw + P + x
-				offs, ws := alongOff[a], alongW[a]
 				var sum float32
-				for k, o := range offs {
-					sum += ws[k] * in[c+int(o)]
+				for _, t := range along[abin[y*w+x]] {
+					sum += t.w * in[c+int(t.off)]
 				}
 				mid[c] = sum
 			}
 		}
 	}
 
-	s.enh = make([]float32, w*h)
-	lscale := 1 / p.gaborLambdaStep
+	// second pass (across the ridge) on the foreground
+	lbin := make([]uint8, s.bw*s.bh)
 	nl := len(bank.lambdas)
+	for i, lam := range s.wavelength {
+		lb := int((lam-p.gaborLambdaLo)/p.gaborLambdaStep + 0.5)
+		lbin[i] = uint8(min(max(lb, 0), nl-1))
+	}
+	s.enh = make([]float32, w*h)
 	for y := 0; y < h; y++ {
+		brow := lbin[min(y/B, s.bh-1)*s.bw:]
 		for x := 0; x < w; x++ {
 			i := y*w + x
 			if !s.mask[i] {
 				continue
 			}
-			a := abin[i]
-			lb := int((s.wavelength[s.blockAt(x, y)]-p.gaborLambdaLo)*lscale + 0.5)
-			lb = min(max(lb, 0), nl-1)
-			offs, ws := acrossOff[a][lb], acrossW[a][lb]
 			c := (y+P)*pw + P + x
 			var sum float32
-			for k, o := range offs {
-				sum += ws[k] * mid[c+int(o)]
+			for _, t := range across[abin[i]][brow[x/B]] {
+				sum += t.w * mid[c+int(t.off)]
 			}
 			s.enh[i] = sum
 		}
 	}
+}
+
+// tap is a filter tap as an offset in the padded image and a weight.
+type tap struct {
+	off int32
+	w   float32
 }

@@ -2,6 +2,9 @@ package extract
 
 import (
 	"fmt"
+	"image"
+	"image/color"
+	"image/png"
 	"math"
 	"os"
 	"path/filepath"
@@ -44,7 +47,7 @@ func TestAgreementFVC2002DB3(t *testing.T) {
 			if err != nil {
 				t.Fatalf("%d_%d: %v", f, imp, err)
 			}
-			ref := loadISO(t, filepath.Join(root, "fingerprint", "iso19794-2", "fvc2002_DB3_B", fmt.Sprintf("%d_%d.iso", f, imp)))
+			ref := loadISO(t, filepath.Join(root, "fingerprint", "iso19794-2", "fvc2002_DB3_B", fmt.Sprintf("%d_%d.iso", f, imp)), img.Bounds().Dx(), img.Bounds().Dy())
 			nOurs += len(tpl.Minutiae)
 			nRef += len(ref)
 			for k, v := range variants {
@@ -64,6 +67,9 @@ func TestAgreementFVC2002DB3(t *testing.T) {
 						typeAgree++
 					}
 				}
+			}
+			if dir := os.Getenv("BIOMESH_DEBUG_OUT"); dir != "" && imp <= 2 {
+				writeOverlay(t, filepath.Join(dir, fmt.Sprintf("agree_%d_%d.png", f, imp)), img, tpl, ref)
 			}
 			m := agreement(tpl.Minutiae, ref, 10, 30*deg, false, false)
 			perImage = append(perImage, fmt.Sprintf("%d_%d ours %d ref %d matched %d", f, imp, len(tpl.Minutiae), len(ref), m))
@@ -85,7 +91,9 @@ func TestAgreementFVC2002DB3(t *testing.T) {
 }
 
 // TestFVCDatabases extracts the first impressions of all eight FVC "B" databases and
-// reports minutiae counts, quality and time per image; every image must give a template.
+// reports minutiae counts, quality and CPU time per image (run with -cpu 1 for one core);
+// every image must give a template. BIOMESH_ALL=1 uses all 8 impressions instead of 2, and
+// BIOMESH_DEBUG_OUT=dir writes the debug PNGs of a few images per database.
 func TestFVCDatabases(t *testing.T) {
 	root := testData(t)
 	all := os.Getenv("BIOMESH_ALL") != ""
@@ -105,9 +113,9 @@ func TestFVCDatabases(t *testing.T) {
 					opts.DebugDir = debug
 					opts.DebugName = fmt.Sprintf("%d_%d_%d_%d", db.year, db.db, f, imp)
 				}
-				start := time.Now()
+				start := processCPU()
 				tpl, err := Extract(img, opts)
-				dur += time.Since(start)
+				dur += processCPU() - start
 				n++
 				if err != nil {
 					t.Errorf("%v %d_%d: %v", db, f, imp, err)
@@ -126,7 +134,7 @@ func TestFVCDatabases(t *testing.T) {
 		for _, c := range counts {
 			sum += c
 		}
-		t.Logf("%-14v minutiae mean %5.1f min %3d median %3d max %3d | quality median %3d min %3d | %5.1f ms/image",
+		t.Logf("%-14v minutiae mean %5.1f min %3d median %3d max %3d | quality median %3d min %3d | %5.1f cpu-ms/image",
 			db, float64(sum)/float64(len(counts)), counts[0], counts[len(counts)/2], counts[len(counts)-1],
 			quals[len(quals)/2], quals[0], float64(dur.Microseconds())/1000/float64(n))
 	}
@@ -142,6 +150,7 @@ func BenchmarkExtract(b *testing.B) {
 		}
 	}
 	b.ResetTimer()
+	cpu0 := processCPU()
 	for i := 0; i < b.N; i++ {
 		for _, im := range imgs {
 			if _, err := Extract(im.img, nil); err != nil {
@@ -149,5 +158,47 @@ func BenchmarkExtract(b *testing.B) {
 			}
 		}
 	}
-	b.ReportMetric(float64(b.Elapsed().Milliseconds())/float64(b.N*len(imgs)), "ms/image")
+	b.ReportMetric(float64(b.Elapsed().Microseconds())/1000/float64(b.N*len(imgs)), "ms/image")
+	b.ReportMetric(float64((processCPU()-cpu0).Microseconds())/1000/float64(b.N*len(imgs)), "cpu-ms/image")
+}
+
+// writeOverlay draws our minutiae (ending red, bifurcation green, circles) and the reference
+// ones (ending magenta, bifurcation cyan, squares) over the image.
+func writeOverlay(t *testing.T, path string, img *image.Gray, tpl *fingerprint.Template, ref []isoMinutia) {
+	b := img.Bounds()
+	out := image.NewRGBA(b)
+	for i, v := range img.Pix {
+		out.Pix[4*i], out.Pix[4*i+1], out.Pix[4*i+2], out.Pix[4*i+3] = v/2+100, v/2+100, v/2+100, 255
+	}
+	for _, m := range tpl.Minutiae {
+		c := color.RGBA{255, 0, 0, 255}
+		if m.Type == fingerprint.Bifurcation {
+			c = color.RGBA{0, 170, 0, 255}
+		}
+		x, y := float64(m.X), float64(m.Y)
+		drawCircle(out, x, y, 3, c)
+		drawLine(out, x, y, x+10*math.Cos(m.Direction), y-10*math.Sin(m.Direction), c)
+	}
+	for _, m := range ref {
+		c := color.RGBA{220, 0, 220, 255}
+		if m.kind == fingerprint.Bifurcation {
+			c = color.RGBA{0, 160, 220, 255}
+		}
+		x, y := float64(m.x), float64(m.y)
+		for k := -4; k <= 4; k++ {
+			out.SetRGBA(m.x+k, m.y-4, c)
+			out.SetRGBA(m.x+k, m.y+4, c)
+			out.SetRGBA(m.x-4, m.y+k, c)
+			out.SetRGBA(m.x+4, m.y+k, c)
+		}
+		drawLine(out, x, y, x+14*math.Cos(m.dir), y-14*math.Sin(m.dir), c)
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if err := png.Encode(f, out); err != nil {
+		t.Fatal(err)
+	}
 }

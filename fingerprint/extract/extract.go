@@ -144,6 +144,7 @@ type state struct {
 	bxx, byy, bxy []float32
 	bstd          []float32 // grey-level standard deviation around each block
 	bcoh          []float32 // raw gradient coherence around each block
+	bslope        []float32 // |Σ gradient| / Σ |gradient|: 0 for ridges, 1 for a ramp or an edge
 	stdP95        float32   // 95th percentile of bstd
 
 	// segmentation
@@ -154,6 +155,7 @@ type state struct {
 	// orientation: smoothed doubled-angle unit vectors per block, and coherence
 	ocos, osin []float32
 	ocoh       []float32
+	near       []bool    // blocks within a Gabor kernel radius of the foreground
 	pixTheta   []float32 // per-pixel ridge angle in [0, π), image coordinates (y down)
 
 	// frequency: ridge wavelength (pixels) per block

@@ -3,7 +3,8 @@ package extract
 import "math"
 
 // computeGradients computes Sobel gradients and accumulates per block the gradient moments
-// (gx², gy², gx·gy) and the grey-level deviation and raw coherence pooled over the
+// (gx², gy², gx·gy) and the grey-level deviation, raw coherence and slope (how much the
+// gradients point one way rather than alternating as across ridges) pooled over the
 // (2·segWindow+1)² blocks around each block. Segmentation and orientation both use them.
 func (s *state) computeGradients() {
 	w, h, B := s.w, s.h, s.p.block
@@ -11,6 +12,9 @@ func (s *state) computeGradients() {
 	s.bxx = make([]float32, nb)
 	s.byy = make([]float32, nb)
 	s.bxy = make([]float32, nb)
+	bgx := make([]float32, nb)
+	bgy := make([]float32, nb)
+	babs := make([]float32, nb)
 	bsum := make([]float32, nb)
 	bsum2 := make([]float32, nb)
 	bcnt := make([]float32, nb)
@@ -37,14 +41,18 @@ func (s *state) computeGradients() {
 			s.bxx[bi] += gx * gx
 			s.byy[bi] += gy * gy
 			s.bxy[bi] += gx * gy
+			bgx[bi] += gx
+			bgy[bi] += gy
+			babs[bi] += abs32(gx) + abs32(gy)
 		}
 	}
 	s.bstd = make([]float32, nb)
 	s.bcoh = make([]float32, nb)
+	s.bslope = make([]float32, nb)
 	r := s.p.segWindow
 	for by := 0; by < s.bh; by++ {
 		for bx := 0; bx < s.bw; bx++ {
-			var sxx, syy, sxy, sm, sm2, n float32
+			var sxx, syy, sxy, sm, sm2, n, gx, gy, ga float32
 			for dy := -r; dy <= r; dy++ {
 				yy := by + dy
 				if yy < 0 || yy >= s.bh {
@@ -59,6 +67,9 @@ func (s *state) computeGradients() {
 					sxx += s.bxx[j]
 					syy += s.byy[j]
 					sxy += s.bxy[j]
+					gx += bgx[j]
+					gy += bgy[j]
+					ga += babs[j]
 					sm += bsum[j]
 					sm2 += bsum2[j]
 					n += bcnt[j]
@@ -70,8 +81,18 @@ func (s *state) computeGradients() {
 			if e := sxx + syy; e > 1e-3 {
 				s.bcoh[i] = float32(math.Hypot(float64(sxx-syy), float64(2*sxy))) / e
 			}
+			if ga > 1e-3 {
+				s.bslope[i] = (abs32(gx) + abs32(gy)) / ga
+			}
 		}
 	}
+}
+
+func abs32(v float32) float32 {
+	if v < 0 {
+		return -v
+	}
+	return v
 }
 
 // orientation computes the smoothed orientation field. Per block, the doubled-angle vector
@@ -144,11 +165,14 @@ func (s *state) orientation() {
 			s.ocos[i], s.osin[i] = 1, 0
 		}
 	}
+	// enhancement needs orientations up to a kernel radius beyond the foreground
+	s.near = morph(s.blockMask, s.bw, s.bh, (kernelBank(p).radius+p.block-1)/p.block, true)
 	s.pixTheta = s.interpolateAngles()
 }
 
 // interpolateAngles bilinearly interpolates the block doubled-angle field to every pixel
-// and returns the ridge angle in [0, π) (image coordinates, y down).
+// and returns the ridge angle in [0, π) (image coordinates, y down). Only blocks of s.near
+// are computed; other pixels get 0.
 func (s *state) interpolateAngles() []float32 {
 	w, h, B := s.w, s.h, s.p.block
 	out := make([]float32, w*h)
@@ -161,7 +185,11 @@ func (s *state) interpolateAngles() []float32 {
 		y1 := y0 + 1
 		y0 = min(max(y0, 0), s.bh-1)
 		y1 = min(max(y1, 0), s.bh-1)
+		nearRow := s.near[min(y/B, s.bh-1)*s.bw:]
 		for x := 0; x < w; x++ {
+			if !nearRow[x/B] {
+				continue
+			}
 			fx := (float32(x) - half) * inv
 			x0 := int(math.Floor(float64(fx)))
 			tx := fx - float32(x0)

@@ -12,6 +12,7 @@ type params struct {
 	segRelStd    float32 // … and at least this fraction of the 95th percentile of block deviations
 	segCoherence float32 // … and at least this gradient coherence (noise has low coherence)
 	segStrongStd float32 // blocks whose deviation exceeds this fraction of the 95th percentile pass regardless of coherence
+	segMaxSlope  float32 // … and a slope (|Σ∇| / Σ|∇|) below this: ridges alternate, ramps and edges do not
 	segOpen      int     // radius (blocks) of the morphological opening removing specks
 	segClose     int     // radius (blocks) of the closing joining the finger area
 	segErode     float32 // pixels eroded from the mask border after up-sampling to pixels
@@ -42,10 +43,6 @@ type params struct {
 	gaborAcross     float64 // σ of the Gaussian across the ridge, as a fraction of the wavelength
 	gaborAcrossMax  float64 // cap (px) on that σ
 
-	// --- 5. binarisation and thinning
-	minRidgeArea  int // ridge components smaller than this (px) are erased
-	minValleyArea int // valley components (holes) smaller than this (px) are filled
-
 	// --- 6–7. minutiae and filtering
 	dirDistance    int     // skeleton pixels followed from a minutia to measure its direction
 	spurLength     float64 // an ending–bifurcation branch shorter than this is a spur
@@ -70,6 +67,7 @@ var defaultParams = params{
 	segRelStd:    0.3,
 	segCoherence: 0.15,
 	segStrongStd: 0.7,
+	segMaxSlope:  0.6,
 	segOpen:      1,
 	segClose:     2,
 	segErode:     4,
@@ -96,9 +94,6 @@ var defaultParams = params{
 	gaborAlong:      4,
 	gaborAcross:     0.45,
 	gaborAcrossMax:  6,
-
-	minRidgeArea:  30,
-	minValleyArea: 30,
 
 	dirDistance:    12,
 	spurLength:     12,

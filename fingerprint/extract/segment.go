@@ -8,7 +8,8 @@ import (
 // segment separates the fingerprint from the background. A block is foreground when its
 // grey-level deviation is above an absolute and a relative threshold (relative to the 95th
 // percentile of all blocks, so that both faint and contrasted sensors work) and its
-// gradients are coherent (unless the contrast is very high). The block mask is opened
+// gradients are coherent (unless the contrast is very high) but alternate in sign, as
+// across ridges, rather than pointing one way, as on a smooth ramp or a single edge. The block mask is opened
 // (removes specks), closed (joins the finger), reduced to its largest component, its holes
 // filled, then up-sampled to pixels and eroded. It returns false when no foreground is left.
 func (s *state) segment() bool {
@@ -21,7 +22,7 @@ func (s *state) segment() bool {
 	thr := max(p.segAbsStd, p.segRelStd*p95)
 	fg := make([]bool, nb)
 	for i := range fg {
-		fg[i] = s.bstd[i] > thr && (s.bcoh[i] > p.segCoherence || s.bstd[i] > p.segStrongStd*p95)
+		fg[i] = s.bstd[i] > thr && (s.bcoh[i] > p.segCoherence || s.bstd[i] > p.segStrongStd*p95) && s.bslope[i] < p.segMaxSlope
 	}
 	fg = morph(fg, s.bw, s.bh, p.segOpen, false)
 	fg = morph(fg, s.bw, s.bh, p.segOpen, true)
@@ -44,7 +45,14 @@ func (s *state) segment() bool {
 	w, h, B := s.w, s.h, p.block
 	m := make([]bool, w*h)
 	half := float64(B)/2 - 0.5
-	val := func(bx, by int) float64 {
+	x0s := make([]int, w)
+	txs := make([]float64, w)
+	for x := 0; x < w; x++ {
+		fx := (float64(x) - half) / float64(B)
+		x0 := math.Floor(fx)
+		x0s[x], txs[x] = int(x0), fx-x0
+	}
+	bv := func(bx, by int) float64 {
 		bx = min(max(bx, 0), s.bw-1)
 		by = min(max(by, 0), s.bh-1)
 		if fg[by*s.bw+bx] {
@@ -56,12 +64,15 @@ func (s *state) segment() bool {
 		fy := (float64(y) - half) / float64(B)
 		y0 := int(math.Floor(fy))
 		ty := fy - float64(y0)
-		for x := 0; x < w; x++ {
-			fx := (float64(x) - half) / float64(B)
-			x0 := int(math.Floor(fx))
-			tx := fx - float64(x0)
-			v := (1-ty)*((1-tx)*val(x0, y0)+tx*val(x0+1, y0)) + ty*((1-tx)*val(x0, y0+1)+tx*val(x0+1, y0+1))
-			m[y*w+x] = v >= 0.5
+		row := m[y*w : (y+1)*w]
+		for x := range row {
+			x0, tx := x0s[x], txs[x]
+			a, b, c, d := bv(x0, y0), bv(x0+1, y0), bv(x0, y0+1), bv(x0+1, y0+1)
+			if a == b && b == c && c == d {
+				row[x] = a == 1
+				continue
+			}
+			row[x] = (1-ty)*((1-tx)*a+tx*b)+ty*((1-tx)*c+tx*d) >= 0.5
 		}
 	}
 	d := distanceToBackground(m, w, h)

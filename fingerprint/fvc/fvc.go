@@ -82,9 +82,10 @@ type Result struct {
 	FNIRAtFPIR1 float64 `json:"fnir_at_fpir_1"` // same searches; non-mated by leaving the mate out
 	Searches    int     `json:"searches"`
 
-	Genuine  []float64 `json:"-"`
-	Impostor []float64 `json:"-"`
-	Errors   []string  `json:"errors,omitempty"` // failures to enrol, with the reason
+	Genuine     []float64 `json:"-"`
+	Impostor    []float64 `json:"-"`
+	ImpostorRaw []float64 `json:"-"`                // uncalibrated impostor scores, for fitting the calibration
+	Errors      []string  `json:"errors,omitempty"` // failures to enrol, with the reason
 }
 
 // Options controls a run.
@@ -183,6 +184,13 @@ func Run(dir string, opts *Options) (*Result, error) {
 	}
 	if el := time.Since(start).Seconds(); el > 0 {
 		r.ComparisonsPerSecond = float64(comparisons) / el
+	}
+	for i := range imps {
+		for j := i + 1; j < len(imps); j++ {
+			if imps[i].Finger != imps[j].Finger {
+				r.ImpostorRaw = append(r.ImpostorRaw, probes[i].CompareRaw(&probes[j].Candidate))
+			}
+		}
 	}
 	if r.FVC, err = eval.Verify(r.Genuine, fvcImp); err != nil {
 		return nil, fmt.Errorf("%s: %w", dir, err)

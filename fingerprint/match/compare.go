@@ -79,7 +79,10 @@ type scratch struct {
 	pairs []pairing
 	match []int
 	hits  []edgeHit
-	usedC []bool
+
+	closeness float32
+	sameType  int
+	usedC     []bool
 }
 
 type pairing struct {
@@ -89,9 +92,15 @@ type pairing struct {
 
 var scratchPool = sync.Pool{New: func() any { return new(scratch) }}
 
-// Compare returns the calibrated similarity score of the probe against a candidate.
+// Compare returns the calibrated similarity score of the probe against a candidate:
+// −10·log10 of the estimated false match rate at which the pair would still match.
 func (p *Probe) Compare(c *Candidate) float64 {
-	return calibrate(p.raw(c))
+	return calibration.Apply(p.raw(c))
+}
+
+// CompareRaw returns the uncalibrated similarity in [0, 1], for fitting the calibration.
+func (p *Probe) CompareRaw(c *Candidate) float64 {
+	return p.raw(c)
 }
 
 // Compare prepares both templates and compares them. For one probe against many templates,
@@ -344,7 +353,7 @@ func (p *Probe) consolidate(c *Candidate, i0, j0 int, s *scratch) float64 {
 			inP++
 		}
 	}
-	return scoreOf(n, inC, inP)
+	return scoreOf(features{n: n, inC: inC, inP: inP, closeness: s.closeness, sameType: s.sameType, np: len(p.m), nc: len(c.m)})
 }
 
 // pair pairs probe and candidate minutiae one-to-one under t, cheapest first, and returns
@@ -375,12 +384,17 @@ func (p *Probe) pair(c *Candidate, t *transform, s *scratch) int {
 	sort.Slice(s.pairs, func(a, b int) bool { return s.pairs[a].cost < s.pairs[b].cost })
 	s.match = resetInts(s.match, len(p.m))
 	s.usedC = resetBools(s.usedC, len(c.m))
+	s.closeness, s.sameType = 0, 0
 	n := 0
 	for _, pr := range s.pairs {
 		if s.match[pr.i] >= 0 || s.usedC[pr.j] {
 			continue
 		}
 		s.match[pr.i], s.usedC[pr.j] = pr.j, true
+		s.closeness += 1 - pr.cost/2
+		if p.m[pr.i].typ == c.m[pr.j].typ && p.m[pr.i].typ != fingerprint.Other {
+			s.sameType++
+		}
 		n++
 	}
 	return n
@@ -406,9 +420,28 @@ func resetBools(b []bool, n int) []bool {
 	return b
 }
 
-// scoreOf turns a pairing into a raw score.
-var scoreOf = func(n, inC, inP int) float64 {
-	const floor = 12
-	fn := float64(n)
-	return fn * fn / (float64(max(inC, floor, n)) * float64(max(inP, floor, n)))
+// features describe a consolidated pairing.
+type features struct {
+	n         int     // pairs
+	inC, inP  int     // probe minutiae inside the candidate's area, and the converse
+	closeness float32 // sum over pairs of 1 − (normalised position + direction error)/2
+	sameType  int     // pairs whose minutiae have the same known type
+	np, nc    int     // minutiae in probe and candidate
 }
+
+// scoreOf turns a pairing into a raw score in [0, 1]. Each pair counts by its closeness
+// (a pair at the edge of the tolerance counts 0, a perfect one 1), because chance pairs are
+// spread evenly over the tolerance while true ones cluster near zero error. The count is
+// normalised by the minutiae in the common area on both sides (at least scoreFloor each, so
+// a tiny overlap with two lucky pairs cannot score high), and scaled down while the
+// evidence is small (below scoreFullAt pairs' worth).
+func scoreOf(f features) float64 {
+	c := float64(f.closeness)
+	ratio := c * c / (float64(max(f.inC, scoreFloor, f.n)) * float64(max(f.inP, scoreFloor, f.n)))
+	return ratio * min(1, c/scoreFullAt)
+}
+
+const (
+	scoreFloor  = 8
+	scoreFullAt = 12
+)

@@ -163,32 +163,6 @@ func binomTail(n, N int, q float64) float64 {
 	return -math.Log10(tot)
 }
 
-func TestVendorScoreFns(t *testing.T) {
-	if os.Getenv("BIOMESH_TESTDATA") == "" {
-		t.Skip()
-	}
-	orig := scoreOf
-	defer func() { scoreOf = orig }()
-	t.Logf("base EER %.2f%%", 100*vendorEER(t))
-	for _, q := range []float64{0.03, 0.06, 0.1, 0.15, 0.2} {
-		for _, mode := range []string{"min", "max", "mean"} {
-			scoreOf = func(n, inC, inP int) float64 {
-				var N int
-				switch mode {
-				case "min":
-					N = min(inC, inP)
-				case "max":
-					N = max(inC, inP)
-				default:
-					N = (inC + inP) / 2
-				}
-				return binomTail(n, max(N, 1), q)
-			}
-			t.Logf("binom q=%.2f %s EER %.2f%%", q, mode, 100*vendorEER(t))
-		}
-	}
-}
-
 func TestVendorDiag(t *testing.T) {
 	if os.Getenv("BIOMESH_TESTDATA") == "" {
 		t.Skip()
@@ -210,7 +184,7 @@ func TestVendorDiag(t *testing.T) {
 				}
 			}
 		}
-		t.Logf("%v: normal %.1f exhaustive %.1f at %d,%d", pr, p.Compare(c), calibrate(best), bi, bj)
+		t.Logf("%v: normal %.1f exhaustive %.1f at %d,%d", pr, p.Compare(c), calibration.Apply(best), bi, bj)
 	}
 }
 

@@ -20,12 +20,14 @@
 // chunk (unit 1, pixels per metre), the BMP biXPelsPerMeter and
 // biYPelsPerMeter fields, and the JPEG JFIF APP0 density (units 1 dots per
 // inch, 2 dots per centimetre), falling back to the Exif resolution tags.
-// PGM carries no resolution. Values are rounded to whole pixels per inch.
+// PGM carries no resolution. Codecs registered elsewhere supply their own
+// reader with RegisterResolution. Values are rounded to whole pixels per inch.
 //
 // The resolution policy is:
 //
-//   - A resolution given by the caller (the CLI's --dpi flag, parameter ppi > 0)
-//     overrides the file and must lie within 250–1000 ppi, else it is an error.
+//   - A resolution given by the caller (the CLI's --dpi flag, parameter
+//     ppi > 0) overrides the file and must lie within 250–1000 ppi, else it
+//     is an error; so is a negative ppi.
 //   - Otherwise the file's value is used if it lies within 250–1000 ppi.
 //   - A file value of exactly 72 or 96 ppi on both axes is a screen default
 //     written by image editors, not by scanners, and counts as unknown, as does

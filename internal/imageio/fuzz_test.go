@@ -38,6 +38,14 @@ func fuzzSeeds(t testing.TB) [][]byte {
 		pgmP5(16, 16, 1000, samples),
 		pgmP2(16, 16, 255, samples),
 	}
+	// Large enough to pass DecodeAt's size checks, so that resampling is fuzzed too.
+	big := pattern(66, 70)
+	seeds = append(seeds,
+		encodeTIFF(le, big, nil, tiffRes(le, 300, 300, 2)...),
+		encodeTIFF(be, big, nil, tiffRes(be, 500, 250, 2)...),
+		withPHYs(encodePNG(t, big), ppm(1000), ppm(1000), 1),
+		pgmP5(66, 70, 255, make([]int, 66*70)),
+	)
 	n := len(seeds)
 	for _, s := range seeds[:n] {
 		seeds = append(seeds, s[:len(s)/2], s[:min(len(s), 40)])

@@ -1,6 +1,7 @@
 package imageio
 
 import (
+	"bufio"
 	"bytes"
 	"errors"
 	"fmt"
@@ -157,7 +158,11 @@ func decode(r io.Reader, name string, ppi, target int) (*image.Gray, int, int, e
 	if err := checkFlag(name, ppi); err != nil {
 		return nil, 0, 0, err
 	}
-	data, err := readAll(r, name, -1)
+	size := int64(-1)
+	if l, ok := r.(interface{ Len() int }); ok { // bytes.Reader, bytes.Buffer, strings.Reader
+		size = int64(l.Len())
+	}
+	data, err := readAll(r, name, size)
 	if err != nil {
 		return nil, 0, 0, err
 	}
@@ -229,7 +234,22 @@ func decodeData(data []byte, name string, ppi, target int) (*image.Gray, int, in
 			return nil, 0, 0, err
 		}
 	}
-	return toGray(img), x, y, nil
+	g, err := safeToGray(img)
+	if err != nil {
+		return nil, 0, 0, decodeError(name, format, err)
+	}
+	return g, x, y, nil
+}
+
+// safeToGray is toGray, guarded against images from third-party decoders
+// whose methods panic.
+func safeToGray(img image.Image) (g *image.Gray, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			g, err = nil, fmt.Errorf("decoder panic: %v", r)
+		}
+	}()
+	return toGray(img), nil
 }
 
 func checkSide(name string, w, h int) error {
@@ -248,7 +268,7 @@ func safeDecodeConfig(data []byte) (cfg image.Config, format string, err error) 
 			err = fmt.Errorf("decoder panic: %v", r)
 		}
 	}()
-	return image.DecodeConfig(bytes.NewReader(data))
+	return image.DecodeConfig(newPeekReader(data))
 }
 
 func safeDecode(data []byte) (img image.Image, err error) {
@@ -257,11 +277,35 @@ func safeDecode(data []byte) (img image.Image, err error) {
 			img, err = nil, fmt.Errorf("decoder panic: %v", r)
 		}
 	}()
-	img, _, err = image.Decode(bytes.NewReader(data))
+	img, _, err = image.Decode(newPeekReader(data))
 	if err == nil && img == nil {
 		err = errors.New("decoder returned no image")
 	}
 	return img, err
+}
+
+// peekReader is a bytes.Reader with the Peek method image.Decode looks for,
+// so that decoders get the in-memory reader itself (and with it io.ReaderAt,
+// which spares the TIFF decoder a copy of the file) rather than a bufio.Reader.
+type peekReader struct {
+	*bytes.Reader
+	data []byte
+}
+
+func newPeekReader(data []byte) *peekReader {
+	return &peekReader{Reader: bytes.NewReader(data), data: data}
+}
+
+// Peek returns the next n bytes without advancing the reader.
+func (p *peekReader) Peek(n int) ([]byte, error) {
+	rest := p.data[len(p.data)-p.Len():]
+	if n < 0 {
+		return nil, bufio.ErrNegativeCount
+	}
+	if n > len(rest) {
+		return rest, io.EOF
+	}
+	return rest[:n], nil
 }
 
 // decodeError classifies a decoder's error.

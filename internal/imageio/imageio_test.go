@@ -11,6 +11,7 @@ import (
 	"strings"
 	"testing"
 
+	"golang.org/x/image/draw"
 	"golang.org/x/image/tiff"
 )
 
@@ -449,5 +450,19 @@ func TestToGray(t *testing.T) {
 	g16.SetGray16(2, 0, color.Gray16{0x807f})
 	if g := toGray(g16); g.Pix[0] != 255 || g.Pix[1] != 128 || g.Pix[2] != 128 {
 		t.Errorf("gray16: %v", g.Pix)
+	}
+}
+
+// TestResampleMatchesXImage checks the resampler against
+// golang.org/x/image/draw's CatmullRom.
+func TestResampleMatchesXImage(t *testing.T) {
+	src := pattern(150, 130)
+	for _, size := range []image.Point{{250, 217}, {75, 65}, {131, 140}, {300, 50}, {1, 1}, {151, 129}} {
+		got := resize(src, size.X, size.Y)
+		want := image.NewGray(image.Rect(0, 0, size.X, size.Y))
+		draw.CatmullRom.Scale(want, want.Rect, src, src.Rect, draw.Src, nil)
+		if d := maxDiff(got, want); d > 1 {
+			t.Errorf("%v: differs from x/image/draw by up to %d", size, d)
+		}
 	}
 }

@@ -68,7 +68,7 @@ func decodePGM(r io.Reader) (image.Image, error) {
 	rowLen := hd.w * bps
 	// The raster grows as it is read, so a header promising a huge image
 	// costs memory only in proportion to the data actually present.
-	pix := make([]byte, 0, min(int64(rowLen)*int64(hd.h), 16<<20))
+	pix := make([]byte, 0, min(int64(rowLen)*int64(hd.h), 1<<20))
 	row := make([]byte, rowLen)
 	in := row
 	if !hd.plain && hd.maxval > 255 {
@@ -131,7 +131,11 @@ func putSample(row []byte, x, bps int, v uint16) {
 // pgmConvert scales one binary row in (1 or 2 big-endian bytes per sample)
 // into row.
 func pgmConvert(row, in []byte, maxval int, lut []uint16) error {
-	if maxval <= 255 {
+	if maxval == 255 {
+		copy(row, in)
+		return nil
+	}
+	if maxval < 255 {
 		for x, v := range in {
 			if int(v) > maxval {
 				return pgmError(fmt.Sprintf("sample %d exceeds maxval %d", v, maxval))

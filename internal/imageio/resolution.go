@@ -3,6 +3,7 @@ package imageio
 import (
 	"encoding/binary"
 	"math"
+	"sync"
 )
 
 // resolution is a file's resolution in pixels per inch; 0 means none.
@@ -58,20 +59,45 @@ const (
 	cmPerInch      = 2.54
 )
 
-// fileResolution reads the resolution stored in data, decoded as format
-// (the name image.DecodeConfig reported).
-func fileResolution(format string, data []byte) resolution {
-	var x, y float64
-	switch format {
-	case "tiff":
-		x, y = tiffResolution(data)
-	case "png":
-		x, y = pngResolution(data)
-	case "bmp":
-		x, y = bmpResolution(data)
-	case "jpeg":
-		x, y = jpegResolution(data)
+var (
+	resolutionMu      sync.RWMutex
+	resolutionReaders = map[string]func([]byte) (x, y float64){
+		"tiff": tiffResolution,
+		"png":  pngResolution,
+		"bmp":  bmpResolution,
+		"jpeg": jpegResolution,
 	}
+)
+
+// RegisterResolution makes Decode read the resolution of files in format
+// (the name given to image.RegisterFormat, e.g. "wsq") with read, which gets
+// the whole file and returns its horizontal and vertical resolution in
+// pixels per inch, or 0, 0 when the file states none. read must not panic
+// nor modify data. Codecs call it from their init functions, next to
+// image.RegisterFormat; a later registration for the same format replaces
+// the earlier one.
+func RegisterResolution(format string, read func(data []byte) (x, y float64)) {
+	resolutionMu.Lock()
+	defer resolutionMu.Unlock()
+	resolutionReaders[format] = read
+}
+
+// fileResolution reads the resolution stored in data, decoded as format
+// (the name image.DecodeConfig reported). A reader that panics counts as
+// finding none.
+func fileResolution(format string, data []byte) (r resolution) {
+	resolutionMu.RLock()
+	read := resolutionReaders[format]
+	resolutionMu.RUnlock()
+	if read == nil {
+		return resolution{}
+	}
+	defer func() {
+		if recover() != nil {
+			r = resolution{}
+		}
+	}()
+	x, y := read(data)
 	return resolution{x, y}
 }
 
