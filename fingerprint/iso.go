@@ -312,7 +312,7 @@ func decodeExtended(rd *reader) ([]ExtendedBlock, error) {
 		}
 		typ, n := binary.BigEndian.Uint16(data), int(binary.BigEndian.Uint16(data[2:]))
 		if n < extendedHeaderLen || n > len(data) {
-			return nil, fmt.Errorf("extended data block %d (type %#04x): length %d outside %d–%d",
+			return nil, fmt.Errorf("extended data block %d (type 0x%04x): length %d outside %d–%d",
 				len(blocks)+1, typ, n, extendedHeaderLen, len(data))
 		}
 		blocks = append(blocks, ExtendedBlock{Type: typ, Data: append([]byte(nil), data[extendedHeaderLen:n]...)})

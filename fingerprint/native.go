@@ -61,7 +61,7 @@ func nativeSize(n int) int { return nativeHeaderLen + n*nativeMinutiaLen + nativ
 // MarshalBinary encodes t in the native form described above. It fails if t breaks a limit
 // of the form: more than MaxMinutiae minutiae, sizes beyond 16 bits, a quality above 100, a
 // position above 10, an unknown minutia type, a direction that is not finite, or a minutia
-// far outside the image (see Template.check).
+// farther outside the image than an eighth of its size plus 8 pixels.
 func (t *Template) MarshalBinary() ([]byte, error) {
 	if reason := t.check(); reason != "" {
 		return nil, errors.New("fingerprint: native: cannot encode: " + reason)

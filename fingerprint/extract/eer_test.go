@@ -7,7 +7,11 @@
 package extract
 
 import (
+	"fmt"
+	"runtime"
 	"sort"
+	"sync"
+	"sync/atomic"
 	"testing"
 
 	"github.com/biomesh/biomesh/fingerprint"
@@ -43,30 +47,77 @@ func TestEER(t *testing.T) {
 	root := testData(t)
 	var sumFVC, sumAll float64
 	for _, db := range fvcDBs {
-		tpl := map[[2]int]*fingerprint.Template{}
-		for f := 101; f <= 110; f++ {
-			for imp := 1; imp <= 8; imp++ {
-				tp, err := Extract(loadFVC(t, root, db, f, imp), nil)
-				if err != nil {
-					t.Fatalf("%v %d_%d: %v", db, f, imp, err)
+		// extract in parallel
+		var tpl [10][8]*fingerprint.Template
+		var wg sync.WaitGroup
+		jobs := make(chan [2]int)
+		errs := make(chan error, 80)
+		for w := 0; w < runtime.GOMAXPROCS(0); w++ {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for j := range jobs {
+					tp, err := Extract(loadFVC(t, root, db, 101+j[0], 1+j[1]), nil)
+					if err != nil {
+						errs <- fmt.Errorf("%v %d_%d: %w", db, 101+j[0], 1+j[1], err)
+						continue
+					}
+					tpl[j[0]][j[1]] = tp
 				}
-				tpl[[2]int{f, imp}] = tp
+			}()
+		}
+		for f := 0; f < 10; f++ {
+			for i := 0; i < 8; i++ {
+				jobs <- [2]int{f, i}
 			}
 		}
-		var gen, impFVC, impAll []float64
-		for f := 101; f <= 110; f++ {
-			for i := 1; i <= 8; i++ {
-				for j := i + 1; j <= 8; j++ {
-					gen = append(gen, match.Compare(tpl[[2]int{f, i}], tpl[[2]int{f, j}]))
-				}
-				for g := f + 1; g <= 110; g++ {
-					for j := 1; j <= 8; j++ {
-						s := match.Compare(tpl[[2]int{f, i}], tpl[[2]int{g, j}])
-						impAll = append(impAll, s)
-						if i == 1 && j == 1 {
-							impFVC = append(impFVC, s)
+		close(jobs)
+		wg.Wait()
+		close(errs)
+		for err := range errs {
+			t.Fatal(err)
+		}
+		// compare: pairs (f,i) < (g,j)
+		type pair struct{ f, i, g, j int }
+		var pairs []pair
+		for f := 0; f < 10; f++ {
+			for i := 0; i < 8; i++ {
+				for g := f; g < 10; g++ {
+					for j := 0; j < 8; j++ {
+						if g == f && j <= i {
+							continue
 						}
+						pairs = append(pairs, pair{f, i, g, j})
 					}
+				}
+			}
+		}
+		scores := make([]float64, len(pairs))
+		var next atomic.Int64
+		for w := 0; w < runtime.GOMAXPROCS(0); w++ {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for {
+					k := int(next.Add(1)) - 1
+					if k >= len(pairs) {
+						return
+					}
+					p := pairs[k]
+					scores[k] = match.Compare(tpl[p.f][p.i], tpl[p.g][p.j])
+				}
+			}()
+		}
+		wg.Wait()
+		var gen, impFVC, impAll []float64
+		for k, p := range pairs {
+			switch {
+			case p.f == p.g:
+				gen = append(gen, scores[k])
+			default:
+				impAll = append(impAll, scores[k])
+				if p.i == 0 && p.j == 0 {
+					impFVC = append(impFVC, scores[k])
 				}
 			}
 		}

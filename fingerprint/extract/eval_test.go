@@ -140,11 +140,16 @@ func TestFVCDatabases(t *testing.T) {
 	}
 }
 
-// BenchmarkExtract extracts a few images of every FVC database; it reports ms/image.
+// BenchmarkExtract extracts two images of every FVC database (or of BIOMESH_BENCH_DB only);
+// it reports wall and process CPU milliseconds per image (run with -cpu 1).
 func BenchmarkExtract(b *testing.B) {
 	root := testData(b)
 	var imgs []*imageWithName
+	only := os.Getenv("BIOMESH_BENCH_DB") // e.g. fvc2000/DB3_B: benchmark one database
 	for _, db := range fvcDBs {
+		if only != "" && db.String() != only {
+			continue
+		}
 		for f := 101; f <= 102; f++ {
 			imgs = append(imgs, &imageWithName{fmt.Sprintf("%v/%d_1", db, f), loadFVC(b, root, db, f, 1)})
 		}

@@ -142,6 +142,7 @@ type state struct {
 
 	// gradients per block (sums over one block) and raw block statistics
 	bxx, byy, bxy []float32
+	bmean         []float32 // grey-level mean of each block
 	bstd          []float32 // grey-level standard deviation around each block
 	bcoh          []float32 // raw gradient coherence around each block
 	bslope        []float32 // |Σ gradient| / Σ |gradient|: 0 for ridges, 1 for a ramp or an edge

@@ -20,7 +20,8 @@ import (
 //
 // Then minutiae closer than borderDistance to the mask border and minutiae in clusters
 // (more than clusterMax others within clusterRadius) are dropped, a quality is given to
-// each, and the best maxMinutiae are kept.
+// each, the best maxMinutiae are kept, and they are moved back along their direction by
+// endingShift or bifurcationShift.
 func (s *state) filter() {
 	p := s.p
 	for round := 0; round < 4; round++ {
@@ -31,7 +32,7 @@ func (s *state) filter() {
 		if !changed {
 			break
 		}
-		s.graph = buildGraph(s.skel, s.w, s.h)
+		s.graph = buildGraphReuse(s.skel, s.w, s.h, s.graph)
 	}
 	ms := s.graphMinutiae(s.graph)
 
@@ -67,6 +68,18 @@ func (s *state) filter() {
 	sort.SliceStable(keep, func(i, j int) bool { return keep[i].quality > keep[j].quality })
 	if len(keep) > p.maxMinutiae {
 		keep = keep[:p.maxMinutiae]
+	}
+	// ISO places an ending where the valley forks, just beyond the ridge tip, and a
+	// bifurcation at the fork of the ridge, which thinning moves slightly into the branches:
+	// move both back along their direction.
+	for i := range keep {
+		m := &keep[i]
+		shift := p.endingShift
+		if m.kind == fingerprint.Bifurcation {
+			shift = p.bifurcationShift
+		}
+		m.x = math.Max(0, math.Min(float64(s.w-1), m.x-shift*math.Cos(m.dir)))
+		m.y = math.Max(0, math.Min(float64(s.h-1), m.y-shift*math.Sin(m.dir)))
 	}
 	s.minutiae = keep
 }

@@ -91,44 +91,42 @@ func blurWeighted(w, h int, sigma float64, wt []float32, vals ...[]float32) []fl
 // distanceToBackground returns, for each pixel, the approximate Euclidean distance (3-4
 // chamfer) to the nearest pixel outside the mask, the image border counting as outside.
 func distanceToBackground(mask []bool, w, h int) []float32 {
+	// work on a grid padded by one background pixel on each side
+	pw := w + 2
+	d := make([]int32, pw*(h+2))
 	const inf = 1 << 28
-	d := make([]int32, w*h)
-	for i, m := range mask {
-		if m {
-			d[i] = inf
-		}
-	}
-	get := func(x, y int) int32 {
-		if x < 0 || y < 0 || x >= w || y >= h {
-			return 0
-		}
-		return d[y*w+x]
-	}
 	for y := 0; y < h; y++ {
-		for x := 0; x < w; x++ {
-			i := y*w + x
-			if d[i] == 0 {
-				continue
+		row := mask[y*w : (y+1)*w]
+		o := (y+1)*pw + 1
+		for x, m := range row {
+			if m {
+				d[o+x] = inf
 			}
-			v := d[i]
-			v = min(v, get(x-1, y)+3, get(x, y-1)+3, get(x-1, y-1)+4, get(x+1, y-1)+4)
-			d[i] = v
 		}
 	}
-	for y := h - 1; y >= 0; y-- {
-		for x := w - 1; x >= 0; x-- {
-			i := y*w + x
+	for y := 1; y <= h; y++ {
+		for i := y*pw + 1; i <= y*pw+w; i++ {
 			if d[i] == 0 {
 				continue
 			}
-			v := d[i]
-			v = min(v, get(x+1, y)+3, get(x, y+1)+3, get(x+1, y+1)+4, get(x-1, y+1)+4)
-			d[i] = v
+			d[i] = min(d[i], d[i-1]+3, d[i-pw]+3, d[i-pw-1]+4, d[i-pw+1]+4)
+		}
+	}
+	for y := h; y >= 1; y-- {
+		for i := y*pw + w; i >= y*pw+1; i-- {
+			if d[i] == 0 {
+				continue
+			}
+			d[i] = min(d[i], d[i+1]+3, d[i+pw]+3, d[i+pw+1]+4, d[i+pw-1]+4)
 		}
 	}
 	out := make([]float32, w*h)
-	for i, v := range d {
-		out[i] = float32(v) / 3
+	for y := 0; y < h; y++ {
+		src := d[(y+1)*pw+1 : (y+1)*pw+1+w]
+		dst := out[y*w : (y+1)*w]
+		for x, v := range src {
+			dst[x] = float32(v) / 3
+		}
 	}
 	return out
 }

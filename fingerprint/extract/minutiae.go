@@ -33,12 +33,28 @@ type skelGraph struct {
 	nodes  []skelNode
 	edges  []skelEdge
 	nodeOf []int32 // per pixel: node id, or −1
+
+	deg     []uint8 // scratch: skeleton neighbours per pixel
+	visited []bool  // scratch: chain pixels already traced
 }
 
 // buildGraph traces the skeleton skel (w×h, frame clear) into a graph.
 func buildGraph(skel []uint8, w, h int) *skelGraph {
-	g := &skelGraph{w: w, nodeOf: make([]int32, w*h)}
-	deg := make([]uint8, w*h)
+	return buildGraphReuse(skel, w, h, nil)
+}
+
+// buildGraphReuse is buildGraph reusing the per-pixel buffers of an old graph, which must
+// no longer be used.
+func buildGraphReuse(skel []uint8, w, h int, old *skelGraph) *skelGraph {
+	g := &skelGraph{w: w}
+	if old != nil && len(old.nodeOf) == w*h {
+		g.nodeOf, g.deg, g.visited = old.nodeOf, old.deg, old.visited
+		clear(g.deg)
+		clear(g.visited)
+	} else {
+		g.nodeOf, g.deg, g.visited = make([]int32, w*h), make([]uint8, w*h), make([]bool, w*h)
+	}
+	deg := g.deg
 	for i := range g.nodeOf {
 		g.nodeOf[i] = -1
 	}
@@ -87,7 +103,7 @@ func buildGraph(skel []uint8, w, h int) *skelGraph {
 		g.nodes = append(g.nodes, n)
 	}
 	// trace chains
-	visited := make([]bool, w*h)
+	visited := g.visited
 	for id := range g.nodes {
 		for _, pi := range g.nodes[id].pixels {
 			p := int(pi)

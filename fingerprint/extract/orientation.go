@@ -22,31 +22,49 @@ func (s *state) computeGradients() {
 	for y := 0; y < h; y++ {
 		by := y / B
 		o := y * w
-		for x := 0; x < w; x++ {
-			bi := by*s.bw + x/B
-			v := pix[o+x]
-			bsum[bi] += v
-			bsum2[bi] += v * v
-			bcnt[bi]++
-		}
-		if y == 0 || y == h-1 {
-			continue
-		}
-		up, dn := pix[o-w:o], pix[o+w:o+2*w]
 		row := pix[o : o+w]
-		for x := 1; x < w-1; x++ {
-			gx := (up[x+1] + 2*row[x+1] + dn[x+1]) - (up[x-1] + 2*row[x-1] + dn[x-1])
-			gy := (dn[x-1] + 2*dn[x] + dn[x+1]) - (up[x-1] + 2*up[x] + up[x+1])
-			bi := by*s.bw + x/B
-			s.bxx[bi] += gx * gx
-			s.byy[bi] += gy * gy
-			s.bxy[bi] += gx * gy
-			bgx[bi] += gx
-			bgy[bi] += gy
-			babs[bi] += abs32(gx) + abs32(gy)
+		for bx := 0; bx < s.bw; bx++ {
+			bi := by*s.bw + bx
+			x0, x1 := bx*B, min((bx+1)*B, w)
+			var sm, sm2 float32
+			for _, v := range row[x0:x1] {
+				sm += v
+				sm2 += v * v
+			}
+			bsum[bi] += sm
+			bsum2[bi] += sm2
+			bcnt[bi] += float32(x1 - x0)
+			if y == 0 || y == h-1 {
+				continue
+			}
+			up, dn := pix[o-w:o], pix[o+w:o+2*w]
+			x0, x1 = max(x0, 1), min(x1, w-1)
+			var sxx, syy, sxy, sgx, sgy, sab float32
+			for x := x0; x < x1; x++ {
+				gx := (up[x+1] + 2*row[x+1] + dn[x+1]) - (up[x-1] + 2*row[x-1] + dn[x-1])
+				gy := (dn[x-1] + 2*dn[x] + dn[x+1]) - (up[x-1] + 2*up[x] + up[x+1])
+				sxx += gx * gx
+				syy += gy * gy
+				sxy += gx * gy
+				sgx += gx
+				sgy += gy
+				sab += abs32(gx) + abs32(gy)
+			}
+			s.bxx[bi] += sxx
+			s.byy[bi] += syy
+			s.bxy[bi] += sxy
+			bgx[bi] += sgx
+			bgy[bi] += sgy
+			babs[bi] += sab
 		}
 	}
 	s.bstd = make([]float32, nb)
+	s.bmean = make([]float32, nb)
+	for i := range s.bmean {
+		if bcnt[i] > 0 {
+			s.bmean[i] = bsum[i] / bcnt[i]
+		}
+	}
 	s.bcoh = make([]float32, nb)
 	s.bslope = make([]float32, nb)
 	r := s.p.segWindow
@@ -170,27 +188,28 @@ func (s *state) orientation() {
 	s.pixTheta = s.interpolateAngles()
 }
 
-// interpolateAngles bilinearly interpolates the block doubled-angle field to every pixel
-// and returns the ridge angle in [0, π) (image coordinates, y down). Only blocks of s.near
-// are computed; other pixels get 0.
+// interpolateAngles bilinearly interpolates the block doubled-angle field and returns the
+// ridge angle in [0, π) (image coordinates, y down) per pixel. The field varies slowly, so
+// it is evaluated once per 2×2 pixels. Only blocks of s.near are computed; other pixels
+// get 0.
 func (s *state) interpolateAngles() []float32 {
 	w, h, B := s.w, s.h, s.p.block
 	out := make([]float32, w*h)
 	half := float32(B)/2 - 0.5
 	inv := 1 / float32(B)
-	for y := 0; y < h; y++ {
-		fy := (float32(y) - half) * inv
+	for y := 0; y < h; y += 2 {
+		fy := (float32(y) + 0.5 - half) * inv
 		y0 := int(math.Floor(float64(fy)))
 		ty := fy - float32(y0)
 		y1 := y0 + 1
 		y0 = min(max(y0, 0), s.bh-1)
 		y1 = min(max(y1, 0), s.bh-1)
 		nearRow := s.near[min(y/B, s.bh-1)*s.bw:]
-		for x := 0; x < w; x++ {
+		for x := 0; x < w; x += 2 {
 			if !nearRow[x/B] {
 				continue
 			}
-			fx := (float32(x) - half) * inv
+			fx := (float32(x) + 0.5 - half) * inv
 			x0 := int(math.Floor(float64(fx)))
 			tx := fx - float32(x0)
 			x1 := x0 + 1
@@ -206,7 +225,17 @@ func (s *state) interpolateAngles() []float32 {
 			if a < 0 {
 				a += math.Pi
 			}
-			out[y*w+x] = a
+			i := y*w + x
+			out[i] = a
+			if x+1 < w {
+				out[i+1] = a
+			}
+			if y+1 < h {
+				out[i+w] = a
+				if x+1 < w {
+					out[i+w+1] = a
+				}
+			}
 		}
 	}
 	return out

@@ -44,18 +44,20 @@ type params struct {
 	gaborAcrossMax  float64 // cap (px) on that σ
 
 	// --- 6–7. minutiae and filtering
-	dirDistance    int     // skeleton pixels followed from a minutia to measure its direction
-	spurLength     float64 // an ending–bifurcation branch shorter than this is a spur
-	shortRidge     float64 // an isolated ridge (ending–ending) shorter than this is removed
-	bridgeLength   float64 // a bifurcation–bifurcation link shorter than this, crossing a valley, is a bridge
-	lakeLength     float64 // two bifurcations joined by two paths both shorter than this form a lake
-	gapDistance    float64 // endings closer than this, facing each other, form a broken ridge
-	gapAngle       float64 // max deviation (rad) from "facing each other" for a broken ridge
-	borderDistance float32 // minutiae closer than this (px) to the mask border are dropped
-	clusterRadius  float64 // radius of the cluster test
-	clusterMax     int     // more than this many other minutiae within clusterRadius → cluster
-	maxMinutiae    int     // at most this many minutiae are kept, best quality first
-	qualityBorder  float32 // distance to the border (px) at which minutia quality stops rising
+	dirDistance      int     // skeleton pixels followed from a minutia to measure its direction
+	spurLength       float64 // an ending–bifurcation branch shorter than this is a spur
+	shortRidge       float64 // an isolated ridge (ending–ending) shorter than this is removed
+	bridgeLength     float64 // a bifurcation–bifurcation link shorter than this, crossing a valley, is a bridge
+	lakeLength       float64 // two bifurcations joined by two paths both shorter than this form a lake
+	gapDistance      float64 // endings closer than this, facing each other, form a broken ridge
+	gapAngle         float64 // max deviation (rad) from "facing each other" for a broken ridge
+	borderDistance   float32 // minutiae closer than this (px) to the mask border are dropped
+	clusterRadius    float64 // radius of the cluster test
+	clusterMax       int     // more than this many other minutiae within clusterRadius → cluster
+	maxMinutiae      int     // at most this many minutiae are kept, best quality first
+	endingShift      float64 // endings are moved this far (px) against their direction (ISO placement)
+	bifurcationShift float64 // bifurcations are moved this far (px) against their direction
+	qualityBorder    float32 // distance to the border (px) at which minutia quality stops rising
 }
 
 var defaultParams = params{
@@ -95,16 +97,18 @@ var defaultParams = params{
 	gaborAcross:     0.45,
 	gaborAcrossMax:  6,
 
-	dirDistance:    12,
-	spurLength:     12,
-	shortRidge:     16,
-	bridgeLength:   12,
-	lakeLength:     22,
-	gapDistance:    16,
-	gapAngle:       0.6,
-	borderDistance: 10,
-	clusterRadius:  12,
-	clusterMax:     3,
-	maxMinutiae:    80,
-	qualityBorder:  32,
+	dirDistance:      12,
+	spurLength:       12,
+	shortRidge:       16,
+	bridgeLength:     12,
+	lakeLength:       22,
+	gapDistance:      16,
+	gapAngle:         0.6,
+	borderDistance:   10,
+	clusterRadius:    12,
+	clusterMax:       3,
+	maxMinutiae:      80,
+	endingShift:      2.5,
+	bifurcationShift: 2,
+	qualityBorder:    32,
 }

@@ -52,21 +52,6 @@ func (s *state) imageQuality() {
 	if nb > 0 {
 		coh = clamp01((cs/float64(nb) - 0.2) / 0.6)
 	}
-	// block means for the clarity test
-	bmean := make([]float64, s.bw*s.bh)
-	bcnt := make([]float64, s.bw*s.bh)
-	for y := 0; y < s.h; y++ {
-		for x := 0; x < s.w; x++ {
-			bi := s.blockAt(x, y)
-			bmean[bi] += float64(s.pix[y*s.w+x])
-			bcnt[bi]++
-		}
-	}
-	for i := range bmean {
-		if bcnt[i] > 0 {
-			bmean[i] /= bcnt[i]
-		}
-	}
 	agree, tot := 0, 0
 	for y := 0; y < s.h; y++ {
 		for x := 0; x < s.w; x++ {
@@ -74,7 +59,7 @@ func (s *state) imageQuality() {
 			if !s.mask[i] {
 				continue
 			}
-			dark := float64(s.pix[i]) < bmean[s.blockAt(x, y)]
+			dark := s.pix[i] < s.bmean[s.blockAt(x, y)]
 			if dark == (s.binary[i] != 0) {
 				agree++
 			}

@@ -7,6 +7,7 @@ package fvc
 
 import (
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -78,6 +79,10 @@ type Result struct {
 
 	ComparisonsPerSecond float64 `json:"comparisons_per_second"` // one core, prepared probe
 
+	// CalibrationCheck gives, for calibrated thresholds of 20, 30 and 40 (predicted false
+	// match rates 1e-2, 1e-3, 1e-4), the measured FMR over all impostor pairs and FNMR.
+	CalibrationCheck []ThresholdCheck `json:"calibration_check"`
+
 	Rank1       float64 `json:"rank1"`          // 1:N, gallery = impression 1 of each finger
 	FNIRAtFPIR1 float64 `json:"fnir_at_fpir_1"` // same searches; non-mated by leaving the mate out
 	Searches    int     `json:"searches"`
@@ -86,6 +91,14 @@ type Result struct {
 	Impostor    []float64 `json:"-"`
 	ImpostorRaw []float64 `json:"-"`                // uncalibrated impostor scores, for fitting the calibration
 	Errors      []string  `json:"errors,omitempty"` // failures to enrol, with the reason
+}
+
+// ThresholdCheck compares the calibrated scale's prediction with what was measured.
+type ThresholdCheck struct {
+	Threshold    float64 `json:"threshold"`
+	PredictedFMR float64 `json:"predicted_fmr"`
+	FMR          float64 `json:"fmr"`
+	FNMR         float64 `json:"fnmr"`
 }
 
 // Options controls a run.
@@ -198,6 +211,22 @@ func Run(dir string, opts *Options) (*Result, error) {
 	if r.All, err = eval.Verify(r.Genuine, r.Impostor); err != nil {
 		return nil, fmt.Errorf("%s: %w", dir, err)
 	}
+	for _, th := range []float64{20, 30, 40} {
+		c := ThresholdCheck{Threshold: th, PredictedFMR: math.Pow(10, -th/10)}
+		for _, v := range r.Impostor {
+			if v >= th {
+				c.FMR++
+			}
+		}
+		for _, v := range r.Genuine {
+			if v < th {
+				c.FNMR++
+			}
+		}
+		c.FMR /= float64(len(r.Impostor))
+		c.FNMR /= float64(len(r.Genuine))
+		r.CalibrationCheck = append(r.CalibrationCheck, c)
+	}
 	if err := identify(r, imps, probes); err != nil {
 		return nil, fmt.Errorf("%s: %w", dir, err)
 	}
@@ -246,9 +275,18 @@ func (r *Result) String() string {
 	return fmt.Sprintf("%s: %d images, %d fingers, FTE %.1f%%, extraction %.1f ms/image, %.1f minutiae, quality %.0f, template %.0f B\n"+
 		"  all impostors (%d gen, %d imp): EER %.2f%%  FMR100 %.2f%%  FMR1000 %.2f%%  ZeroFMR %.2f%%\n"+
 		"  FVC impostors (%d imp): EER %.2f%%  FMR100 %.2f%%  FMR1000 %.2f%%  ZeroFMR %.2f%%\n"+
-		"  %.0f comparisons/s (one core, prepared probe); 1:N %d searches: rank-1 %.1f%%, FNIR@FPIR1%% %.1f%%",
+		"  %.0f comparisons/s (one core, prepared probe); 1:N %d searches: rank-1 %.1f%%, FNIR@FPIR1%% %.1f%%\n"+
+		"  calibration: %s",
 		r.Name, r.Images, r.Fingers, 100*r.FTE, r.ExtractMs, r.MeanMinutiae, r.MeanQuality, r.TemplateBytes,
 		r.All.Genuine, r.All.Impostor, 100*r.All.EER, 100*r.All.FMR100, 100*r.All.FMR1000, 100*r.All.ZeroFMR,
 		r.FVC.Impostor, 100*r.FVC.EER, 100*r.FVC.FMR100, 100*r.FVC.FMR1000, 100*r.FVC.ZeroFMR,
-		r.ComparisonsPerSecond, r.Searches, 100*r.Rank1, 100*r.FNIRAtFPIR1)
+		r.ComparisonsPerSecond, r.Searches, 100*r.Rank1, 100*r.FNIRAtFPIR1, r.calibrationString())
+}
+
+func (r *Result) calibrationString() string {
+	s := ""
+	for _, c := range r.CalibrationCheck {
+		s += fmt.Sprintf("score %.0f: FMR %.3f%% (predicted %.3f%%), FNMR %.1f%%; ", c.Threshold, 100*c.FMR, 100*c.PredictedFMR, 100*c.FNMR)
+	}
+	return s
 }

@@ -41,8 +41,9 @@ func resize(img *image.Gray, w, h int) *image.Gray {
 		out := tmp[y*w : (y+1)*w]
 		for x, t := range xs {
 			var s float32
+			in := src[t.first : t.first+len(t.w)]
 			for k, wt := range t.w {
-				s += wt * float32(src[t.first+k])
+				s += wt * float32(in[k])
 			}
 			out[x] = s
 		}
@@ -54,6 +55,7 @@ func resize(img *image.Gray, w, h int) *image.Gray {
 		clear(acc)
 		for k, wt := range t.w {
 			row := tmp[(t.first+k)*w : (t.first+k+1)*w]
+			row = row[:len(acc)]
 			for x, v := range row {
 				acc[x] += wt * v
 			}

@@ -72,8 +72,8 @@ var (
 // RegisterResolution makes Decode read the resolution of files in format
 // (the name given to image.RegisterFormat, e.g. "wsq") with read, which gets
 // the whole file and returns its horizontal and vertical resolution in
-// pixels per inch, or 0, 0 when the file states none. read must not panic
-// nor modify data. Codecs call it from their init functions, next to
+// pixels per inch, or 0, 0 when the file states none. read must not modify
+// data; a panic in read counts as no resolution. Codecs call it from their init functions, next to
 // image.RegisterFormat; a later registration for the same format replaces
 // the earlier one.
 func RegisterResolution(format string, read func(data []byte) (x, y float64)) {
