@@ -3,6 +3,8 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"strconv"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -24,19 +26,25 @@ func newEvalFVCCmd() *cobra.Command {
 		fit    bool
 	)
 	c := &cobra.Command{
-		Use:   "fvc [--json] DIR...",
+		Use:   "fvc [--json] [--dpi N] DIR[@PPI]...",
 		Short: "Run the FVC protocol on folders of FFF_I images",
 		Long: "For each folder of FVC-style impressions (FFF_I.tif, …): extraction of every image, all\n" +
 			"genuine pairs, the FVC impostor pairs (first impressions) and all cross-finger impostor\n" +
 			"pairs; EER, FMR100, FMR1000, ZeroFMR, failure to enrol, extraction ms/image,\n" +
-			"comparisons/s; and 1:N with impression 1 of each finger as gallery: rank-1 and FNIR at FPIR 1%.",
+			"comparisons/s; and 1:N with impression 1 of each finger as gallery: rank-1 and FNIR at FPIR 1%.\n" +
+			"FVC's TIFFs carry no resolution: give it per folder as DIR@PPI (FVC2002 DB2 is DB2_B@569),\n" +
+			"or for all folders with --dpi; 500 ppi otherwise.",
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			var results []*fvc.Result
 			var raw []float64
 			sum := 0.0
-			for _, dir := range args {
-				r, err := fvc.Run(dir, &fvc.Options{Input: inputOptions(dpi)})
+			for _, arg := range args {
+				dir, ppi, err := dirSpec(arg, dpi)
+				if err != nil {
+					return err
+				}
+				r, err := fvc.Run(dir, &fvc.Options{Input: inputOptions(ppi)})
 				if err != nil {
 					return err
 				}
@@ -72,4 +80,17 @@ func newEvalFVCCmd() *cobra.Command {
 	c.Flags().BoolVar(&fit, "fit-calibration", false, "print the comparator's score calibration fitted on these databases' impostors, as Go source")
 	c.Flags().IntVar(&dpi, "dpi", 0, "resolution of images whose file does not say (250–1000)")
 	return c
+}
+
+// dirSpec splits DIR@PPI; without @PPI the resolution is def.
+func dirSpec(arg string, def int) (string, int, error) {
+	i := strings.LastIndex(arg, "@")
+	if i < 0 {
+		return arg, def, nil
+	}
+	ppi, err := strconv.Atoi(arg[i+1:])
+	if err != nil || ppi <= 0 {
+		return "", 0, fmt.Errorf("%s: resolution after @ must be a positive number of pixels per inch", arg)
+	}
+	return arg[:i], ppi, nil
 }

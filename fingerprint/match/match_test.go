@@ -1,0 +1,173 @@
+package match
+
+import (
+	"math"
+	"math/rand/v2"
+	"sort"
+	"testing"
+
+	"github.com/biomesh/biomesh/fingerprint"
+)
+
+// randomTemplate makes n minutiae spread over a 300×300 area, at least 10 px apart.
+func randomTemplate(r *rand.Rand, n int) *fingerprint.Template {
+	t := &fingerprint.Template{Width: 300, Height: 300, Resolution: 500}
+	for len(t.Minutiae) < n {
+		m := fingerprint.Minutia{X: 20 + r.IntN(260), Y: 20 + r.IntN(260), Direction: r.Float64() * 2 * math.Pi, Type: fingerprint.MinutiaType(1 + r.IntN(2)), Quality: 60}
+		ok := true
+		for _, o := range t.Minutiae {
+			if math.Hypot(float64(o.X-m.X), float64(o.Y-m.Y)) < 10 {
+				ok = false
+			}
+		}
+		if ok {
+			t.Minutiae = append(t.Minutiae, m)
+		}
+	}
+	return t
+}
+
+// impression rotates t by rot (radians, counter-clockwise on screen) about the centre,
+// shifts it, jitters positions by up to jitter px and directions by up to 10°, drops a
+// fraction of minutiae and adds spurious ones.
+func impression(r *rand.Rand, t *fingerprint.Template, rot float64, dx, dy int, jitter float64, drop float64, spurious int) *fingerprint.Template {
+	out := &fingerprint.Template{Width: 300, Height: 300, Resolution: 500}
+	c, s := math.Cos(rot), math.Sin(rot)
+	for _, m := range t.Minutiae {
+		if r.Float64() < drop {
+			continue
+		}
+		x, y := float64(m.X-150), float64(m.Y-150)
+		// On screen y points down, so a counter-clockwise turn is x' = x c + y s, y' = −x s + y c.
+		nx := x*c + y*s + 150 + float64(dx) + (r.Float64()*2-1)*jitter
+		ny := -x*s + y*c + 150 + float64(dy) + (r.Float64()*2-1)*jitter
+		d := fingerprint.NormalizeAngle(m.Direction + rot + (r.Float64()*2-1)*10*math.Pi/180)
+		out.Minutiae = append(out.Minutiae, fingerprint.Minutia{X: int(math.Round(nx)), Y: int(math.Round(ny)), Direction: d, Type: m.Type, Quality: m.Quality})
+	}
+	extra := randomTemplate(r, spurious)
+	out.Minutiae = append(out.Minutiae, extra.Minutiae...)
+	return out
+}
+
+func TestGenuineAndImpostor(t *testing.T) {
+	r := rand.New(rand.NewPCG(1, 2))
+	var gen, imp []float64
+	for k := range 40 {
+		a := randomTemplate(r, 40)
+		b := impression(r, a, (r.Float64()*2-1)*math.Pi/4, r.IntN(40)-20, r.IntN(40)-20, 3, 0.2, 8)
+		gen = append(gen, Compare(a, b))
+		imp = append(imp, Compare(a, randomTemplate(r, 40)))
+		if k == 0 {
+			// A full turn of the same print must match too: the comparator has no preferred angle.
+			c := impression(r, a, math.Pi, 0, 0, 0, 0, 0)
+			if s := Compare(a, c); s < 60 {
+				t.Errorf("print turned by 180°: score %.1f, want ≥ 60", s)
+			}
+		}
+	}
+	sort.Float64s(gen)
+	sort.Float64s(imp)
+	t.Logf("genuine min %.1f median %.1f; impostor median %.1f max %.1f", gen[0], gen[len(gen)/2], imp[len(imp)/2], imp[len(imp)-1])
+	if gen[0] < 30 {
+		t.Errorf("weakest genuine score %.1f, want ≥ 30", gen[0])
+	}
+	if imp[len(imp)-1] > 20 {
+		t.Errorf("strongest impostor score %.1f, want ≤ 20", imp[len(imp)-1])
+	}
+}
+
+func TestIdenticalTemplates(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 4))
+	a := randomTemplate(r, 50)
+	if s := Compare(a, a); s < 100 {
+		t.Errorf("template against itself: %.1f, want ≥ 100", s)
+	}
+}
+
+func TestDegenerateTemplates(t *testing.T) {
+	r := rand.New(rand.NewPCG(5, 6))
+	full := randomTemplate(r, 40)
+	cases := map[string]*fingerprint.Template{
+		"empty":    {Resolution: 500},
+		"one":      {Resolution: 500, Minutiae: full.Minutiae[:1]},
+		"two":      {Resolution: 500, Minutiae: full.Minutiae[:2]},
+		"stacked":  {Resolution: 500, Minutiae: []fingerprint.Minutia{{X: 5, Y: 5}, {X: 5, Y: 5}, {X: 5, Y: 5}}},
+		"hundreds": randomTemplate(r, 300),
+	}
+	for name, tp := range cases {
+		for _, s := range []float64{Compare(tp, full), Compare(full, tp), Compare(tp, tp)} {
+			if math.IsNaN(s) || s < 0 || s > 120 {
+				t.Errorf("%s: score %v outside [0, 120]", name, s)
+			}
+		}
+	}
+	if s := Compare(cases["empty"], full); s != 0 {
+		t.Errorf("empty template scored %.1f, want 0", s)
+	}
+}
+
+func TestResolutionIsNormalised(t *testing.T) {
+	r := rand.New(rand.NewPCG(7, 8))
+	a := randomTemplate(r, 40)
+	// The same print recorded at 1000 ppi: coordinates doubled.
+	b := &fingerprint.Template{Width: 600, Height: 600, Resolution: 1000}
+	for _, m := range a.Minutiae {
+		m.X, m.Y = 2*m.X, 2*m.Y
+		b.Minutiae = append(b.Minutiae, m)
+	}
+	if s := Compare(a, b); s < 100 {
+		t.Errorf("same print at 1000 ppi: score %.1f, want ≥ 100", s)
+	}
+}
+
+func TestCalibrationMonotone(t *testing.T) {
+	prev := -1.0
+	for raw := 0.0; raw <= 1; raw += 0.001 {
+		s := calibration.Apply(raw)
+		if s < prev {
+			t.Fatalf("calibration decreases at raw %.3f: %.2f < %.2f", raw, s, prev)
+		}
+		prev = s
+	}
+	if calibration.Apply(0) != 0 {
+		t.Errorf("raw 0 maps to %.2f, want 0", calibration.Apply(0))
+	}
+}
+
+func TestVendorRecords(t *testing.T) {
+	ts := vendorTemplates(t)
+	var gen, imp []float64
+	probes := make([]*Probe, len(ts))
+	for i, tp := range ts {
+		probes[i] = Prepare(tp)
+	}
+	for a := range ts {
+		for b := a + 1; b < len(ts); b++ {
+			s := probes[a].Compare(&probes[b].Candidate)
+			if a/8 == b/8 {
+				gen = append(gen, s)
+			} else {
+				imp = append(imp, s)
+			}
+		}
+	}
+	e := simpleEER(gen, imp)
+	t.Logf("commercial ISO records of FVC2002 DB3_B: EER %.2f%% (%d genuine, %d impostor)", 100*e, len(gen), len(imp))
+	if e > 0.08 {
+		t.Errorf("EER %.2f%% on the commercial records, want ≤ 8%%", 100*e)
+	}
+}
+
+// simpleEER is the smallest max(FMR, FNMR) over thresholds; the eval package has the
+// FVC definition, this is enough for a regression bound.
+func simpleEER(gen, imp []float64) float64 {
+	sort.Float64s(gen)
+	sort.Float64s(imp)
+	best := 1.0
+	for _, th := range append(append([]float64{}, gen...), imp...) {
+		fnmr := float64(sort.SearchFloat64s(gen, th)) / float64(len(gen))
+		fmr := float64(len(imp)-sort.SearchFloat64s(imp, th)) / float64(len(imp))
+		best = min(best, max(fnmr, fmr))
+	}
+	return best
+}
