@@ -52,7 +52,7 @@ var params = struct {
 	maxMinutiae: 120,
 
 	distBucket: 8,
-	angleBins:  32,
+	angleBins: 32,
 	distTolAbs: 6,
 	distTolRel: 0.1,
 	angleTol:   0.38,
