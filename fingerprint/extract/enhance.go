@@ -21,15 +21,16 @@ type lineTap struct {
 type gaborBank struct {
 	angles  int
 	lambdas []float32
-	along   [][]lineTap   // [angle] Gaussian along the ridge
+	along   [][][]lineTap // [angle][lambda] Gaussian along the ridge
 	across  [][][]lineTap // [angle][lambda] even Gabor across the ridge
 	radius  int           // largest |dx|, |dy| of any tap
 }
 
 type bankKey struct {
-	angles              int
-	lo, hi, step        float32
-	along, across, amax float64
+	angles          int
+	lo, hi, step    float32
+	along, alongRel float64
+	across, amax    float64
 }
 
 var (
@@ -39,7 +40,7 @@ var (
 
 // kernelBank returns the (cached) kernel bank for the parameters.
 func kernelBank(p *params) *gaborBank {
-	key := bankKey{p.gaborAngles, p.gaborLambdaLo, p.gaborLambdaHi, p.gaborLambdaStep, p.gaborAlong, p.gaborAcross, p.gaborAcrossMax}
+	key := bankKey{p.gaborAngles, p.gaborLambdaLo, p.gaborLambdaHi, p.gaborLambdaStep, p.gaborAlong, p.gaborAlongRel, p.gaborAcross, p.gaborAcrossMax}
 	bankMu.Lock()
 	defer bankMu.Unlock()
 	if b, ok := bankCache[key]; ok {
@@ -52,20 +53,27 @@ func kernelBank(p *params) *gaborBank {
 	for a := 0; a < b.angles; a++ {
 		th := math.Pi * float64(a) / float64(b.angles)
 		c, s := math.Cos(th), math.Sin(th)
-		sa := p.gaborAlong
-		taps := linePositions(c, s, 2.5*sa)
-		var sum float64
-		for i := range taps {
-			d := float64(taps[i].dx)*c + float64(taps[i].dy)*s
-			wt := math.Exp(-d * d / (2 * sa * sa))
-			taps[i].w = float32(wt)
-			sum += wt
+		var alongs [][]lineTap
+		for _, lam := range b.lambdas {
+			sa := p.gaborAlong
+			if p.gaborAlongRel > 0 {
+				sa = math.Min(p.gaborAlongRel*float64(lam), p.gaborAlong)
+			}
+			taps := linePositions(c, s, 2.5*sa)
+			var sum float64
+			for i := range taps {
+				d := float64(taps[i].dx)*c + float64(taps[i].dy)*s
+				wt := math.Exp(-d * d / (2 * sa * sa))
+				taps[i].w = float32(wt)
+				sum += wt
+			}
+			for i := range taps {
+				taps[i].w /= float32(sum)
+			}
+			alongs = append(alongs, taps)
+			b.radius = max(b.radius, tapRadius(taps))
 		}
-		for i := range taps {
-			taps[i].w /= float32(sum)
-		}
-		b.along = append(b.along, taps)
-		b.radius = max(b.radius, tapRadius(taps))
+		b.along = append(b.along, alongs)
 		// normal direction
 		nc, ns := -s, c
 		var per [][]lineTap
@@ -171,11 +179,14 @@ func (s *state) enhance() {
 	}
 
 	// taps with offsets in the padded image, per angle (and wavelength)
-	along := make([][]tap, bank.angles)
+	along := make([][][]tap, bank.angles)
 	across := make([][][]tap, bank.angles)
 	for a := 0; a < bank.angles; a++ {
-		for _, t := range bank.along[a] {
-			along[a] = append(along[a], tap{int32(t.dy*pw + t.dx), t.w})
+		along[a] = make([][]tap, len(bank.lambdas))
+		for l, taps := range bank.along[a] {
+			for _, t := range taps {
+				along[a][l] = append(along[a][l], tap{int32(t.dy*pw + t.dx), t.w})
+			}
 		}
 		across[a] = make([][]tap, len(bank.lambdas))
 		for l, taps := range bank.across[a] {
@@ -196,6 +207,14 @@ func (s *state) enhance() {
 		abin[i] = uint8(b)
 	}
 
+	// wavelength bin per block
+	lbin := make([]uint8, s.bw*s.bh)
+	nl := len(bank.lambdas)
+	for i, lam := range s.wavelength {
+		lb := int((lam-p.gaborLambdaLo)/p.gaborLambdaStep + 0.5)
+		lbin[i] = uint8(min(max(lb, 0), nl-1))
+	}
+
 	// first pass (along the ridge) on the blocks near the foreground
 	mid := make([]float32, pw*ph)
 	B := p.block
@@ -206,10 +225,11 @@ func (s *state) enhance() {
 				continue
 			}
 			x1 := min((bx+1)*B, w)
+			lb := lbin[by*s.bw+bx]
 			for x := bx * B; x < x1; x++ {
 				c := (y+P)*pw + P + x
 				var sum float32
-				for _, t := range along[abin[y*w+x]] {
+				for _, t := range along[abin[y*w+x]][lb] {
 					sum += t.w * in[c+int(t.off)]
 				}
 				mid[c] = sum
@@ -218,12 +238,6 @@ func (s *state) enhance() {
 	}
 
 	// second pass (across the ridge) on the foreground
-	lbin := make([]uint8, s.bw*s.bh)
-	nl := len(bank.lambdas)
-	for i, lam := range s.wavelength {
-		lb := int((lam-p.gaborLambdaLo)/p.gaborLambdaStep + 0.5)
-		lbin[i] = uint8(min(max(lb, 0), nl-1))
-	}
 	s.enh = make([]float32, w*h)
 	for y := 0; y < h; y++ {
 		brow := lbin[min(y/B, s.bh-1)*s.bw:]

@@ -39,6 +39,7 @@ type params struct {
 	gaborLambdaLo   float32 // shortest wavelength bin (px)
 	gaborLambdaHi   float32 // longest wavelength bin (px)
 	gaborLambdaStep float32 // wavelength bin step (px)
+	gaborAlongRel   float64 // when > 0, σ along the ridge is this fraction of the wavelength (capped at gaborAlong)
 	gaborAlong      float64 // σ (px) of the Gaussian along the ridge
 	gaborAcross     float64 // σ of the Gaussian across the ridge, as a fraction of the wavelength
 	gaborAcrossMax  float64 // cap (px) on that σ

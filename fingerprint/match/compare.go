@@ -80,6 +80,9 @@ type scratch struct {
 	match []int
 	hits  []edgeHit
 
+	hough   []uint16 // motion histogram, zero between comparisons
+	touched []int32  // its non-zero cells
+
 	closeness float32
 	sameType  int
 	usedC     []bool
@@ -135,11 +138,16 @@ func (p *Probe) rawWith(c *Candidate, s *scratch) float64 {
 		}
 		votes[k]++
 	}
-	// Pass 1: find agreeing edges and histogram the rotation each implies. The rotation
-	// comes from the edge vectors, which are far more precise than minutia directions.
+	// Pass 1: find agreeing edges. Each implies a rigid motion: the rotation between the two
+	// edge vectors (far more precise than minutia directions) and the translation that then
+	// carries the probe edge's midpoint onto the candidate's. The motions vote, softly, in a
+	// coarse (rotation, x, y) histogram; a genuine pair's agreeing edges pile up in one cell.
 	n := params.angleBins
 	s.hits = s.hits[:0]
-	var hist [rotBins]uint16
+	if s.hough == nil {
+		s.hough = make([]uint16, houghRot*houghT*houghT)
+	}
+	s.touched = s.touched[:0]
 	for ci := range c.edges {
 		ce := &c.edges[ci]
 		dq := int(ce.d / params.distBucket)
@@ -150,40 +158,68 @@ func (p *Probe) rawWith(c *Candidate, s *scratch) float64 {
 				continue
 			}
 			rot := normAngle(ce.a + c.m[ce.from].dir - pe.a - p.m[pe.from].dir)
-			rb := int(rot*rotScale) % rotBins
-			s.hits = append(s.hits, edgeHit{pe: pi, ce: uint16(ci), rb: uint8(rb)})
-			hist[rb]++
+			sin, cos := sinCos(rot)
+			pf, pt, cf, ct := &p.m[pe.from], &p.m[pe.to], &c.m[ce.from], &c.m[ce.to]
+			mpx, mpy := (pf.x+pt.x)/2, (pf.y+pt.y)/2
+			tx := (cf.x+ct.x)/2 - (mpx*cos - mpy*sin)
+			ty := (cf.y+ct.y)/2 - (mpx*sin + mpy*cos)
+			fr := rot * (houghRot / twoPi)
+			fx := tx/houghStep + houghT/2
+			fy := ty/houghStep + houghT/2
+			if fx < 0.5 || fy < 0.5 || fx >= houghT-0.5 || fy >= houghT-0.5 {
+				continue
+			}
+			h := edgeHit{pe: pi, ce: uint16(ci), rb: uint8(int(fr) % houghRot), xb: uint8(fx), yb: uint8(fy)}
+			s.hits = append(s.hits, h)
+			r0 := int(fr + houghRot - 0.5)
+			x0, y0 := int(fx-0.5), int(fy-0.5)
+			for dr := range 2 {
+				r := (r0 + dr) % houghRot
+				for dx := range 2 {
+					for dy := range 2 {
+						cell := (r*houghT+x0+dx)*houghT + y0 + dy
+						if s.hough[cell] == 0 {
+							s.touched = append(s.touched, int32(cell))
+						}
+						s.hough[cell]++
+					}
+				}
+			}
 		}
 	}
+	defer func() {
+		for _, cell := range s.touched {
+			s.hough[cell] = 0
+		}
+	}()
 	if len(s.hits) == 0 {
 		return 0
 	}
-	// Pass 2: for the strongest rotations, pairs are voted for by the agreeing edges whose
-	// rotation is within a bin of the peak; the best-voted pairs seed the consolidation.
+	// Pass 2: for the strongest motions, pairs are voted for by the agreeing edges whose
+	// motion falls next to the peak cell; the best-voted pairs seed the consolidation.
 	best := 0.0
 	finalists := make([]finalist, params.finalists)
 	for x := range finalists {
 		finalists[x].n = -1
 	}
-	var done [rotBins]bool
+	var peaks []int
 	for peak := 0; peak < params.rotPeaks; peak++ {
-		pb, pv := -1, 0
-		for b := range rotBins {
-			v := int(hist[b]) + int(hist[(b+1)%rotBins]) + int(hist[(b+rotBins-1)%rotBins])
-			if !done[b] && v > pv {
-				pb, pv = b, v
+		pc, pv := -1, uint16(0)
+		for _, cell := range s.touched {
+			if v := s.hough[cell]; v > pv && !nearAny(peaks, int(cell)) {
+				pc, pv = int(cell), v
 			}
 		}
-		if pb < 0 {
+		if pc < 0 {
 			break
 		}
-		for d := -2; d <= 2; d++ {
-			done[(pb+d+rotBins)%rotBins] = true
-		}
+		peaks = append(peaks, pc)
+		pr, px, py := pc/(houghT*houghT), pc/houghT%houghT, pc%houghT
 		clear(votes)
 		s.voted = s.voted[:0]
 		for _, h := range s.hits {
-			if d := (int(h.rb) - pb + rotBins) % rotBins; d > 1 && d < rotBins-1 {
+			// Hits that voted into the peak cell have their own bin within one of it.
+			if d := (int(h.rb) - pr + houghRot) % houghRot; (d > 1 && d < houghRot-1) || int(h.xb)-px > 1 || px-int(h.xb) > 1 || int(h.yb)-py > 1 || py-int(h.yb) > 1 {
 				continue
 			}
 			pe, ce := &p.edges[h.pe], &c.edges[h.ce]
@@ -246,13 +282,45 @@ func (p *Probe) quickCount(c *Candidate, i0, j0 int, s *scratch) int {
 	return n
 }
 
-const rotBins = 24
-
-var rotScale = float32(rotBins) / twoPi
+// The motion histogram: rotation in houghRot bins, translation in houghT × houghT bins of
+// houghStep pixels centred on zero (coordinates are centred on each template's centroid, so
+// translations stay small).
+const (
+	houghRot  = 24
+	houghT    = 32
+	houghStep = 24
+)
 
 type edgeHit struct {
-	pe, ce uint16
-	rb     uint8
+	pe, ce     uint16
+	rb, xb, yb uint8
+}
+
+// nearAny reports whether a histogram cell is within one bin (rotation cyclic) of any peak.
+func nearAny(peaks []int, cell int) bool {
+	r, x, y := cell/(houghT*houghT), cell/houghT%houghT, cell%houghT
+	for _, p := range peaks {
+		pr, px, py := p/(houghT*houghT), p/houghT%houghT, p%houghT
+		dr := (r - pr + houghRot) % houghRot
+		if (dr <= 1 || dr >= houghRot-1) && x-px <= 1 && px-x <= 1 && y-py <= 1 && py-y <= 1 {
+			return true
+		}
+	}
+	return false
+}
+
+var sinCosTable = func() (t [1024][2]float32) {
+	for i := range t {
+		a := float64(i) * 2 * math.Pi / 1024
+		t[i] = [2]float32{float32(math.Sin(a)), float32(math.Cos(a))}
+	}
+	return
+}()
+
+// sinCos returns sin and cos of an angle in [0, 2π) to within 0.4°.
+func sinCos(a float32) (float32, float32) {
+	v := sinCosTable[int(a*(1024/twoPi)+0.5)&1023]
+	return v[0], v[1]
 }
 
 func abs32(v float32) float32 {

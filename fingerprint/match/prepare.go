@@ -52,7 +52,7 @@ var params = struct {
 	maxMinutiae: 120,
 
 	distBucket: 8,
-	angleBins: 32,
+	angleBins:  32,
 	distTolAbs: 6,
 	distTolRel: 0.1,
 	angleTol:   0.38,
@@ -135,9 +135,19 @@ func NewCandidate(t *fingerprint.Template) *Candidate {
 		sort.SliceStable(ms, func(i, j int) bool { return ms[i].Quality > ms[j].Quality })
 		ms = ms[:params.maxMinutiae]
 	}
+	// Coordinates are centred on the minutiae's centroid so that the translations between
+	// two templates stay small (see the motion histogram in compare.go).
+	var cx, cy float32
+	for _, m := range ms {
+		cx += float32(m.X)
+		cy += float32(m.Y)
+	}
+	if len(ms) > 0 {
+		cx, cy = cx/float32(len(ms)), cy/float32(len(ms))
+	}
 	c := &Candidate{m: make([]minutia, len(ms))}
 	for i, m := range ms {
-		c.m[i] = minutia{x: float32(m.X), y: -float32(m.Y), dir: normAngle(float32(m.Direction)), typ: m.Type}
+		c.m[i] = minutia{x: float32(m.X) - cx, y: cy - float32(m.Y), dir: normAngle(float32(m.Direction)), typ: m.Type}
 	}
 	c.edges = buildEdges(c.m)
 	c.hull = convexHull(c.m)
