@@ -1,8 +1,9 @@
 package match
 
 import (
+	"cmp"
 	"math"
-	"sort"
+	"slices"
 	"sync"
 
 	"github.com/biomesh/biomesh/fingerprint"
@@ -374,6 +375,7 @@ func (t *transform) apply(x, y float32) point {
 func (p *Probe) consolidate(c *Candidate, i0, j0 int, s *scratch) float64 {
 	ps, cs := p.m[i0], c.m[j0]
 	t := newTransform(cs.dir-ps.dir, ps.x, ps.y, cs.x, cs.y)
+	// The voted pairs that agree with the seed (quickCount) are enough to refit on.
 	n := p.pair(c, &t, s)
 	if n >= 3 {
 		// Refit rotation and translation on the pairs found (Procrustes).
@@ -433,9 +435,20 @@ func (p *Probe) pair(c *Candidate, t *transform, s *scratch) int {
 		dc := float32(math.Hypot(float64(p.m[i].x-t.cx), float64(p.m[i].y-t.cy)))
 		tol := params.pairTolAbs + params.pairTolRel*dc
 		dir := p.m[i].dir + t.rot
-		for j := range c.m {
+		// Candidate minutiae sorted by x: visit only those within tol of q.x.
+		lo, hi := 0, len(c.xs)
+		for lo < hi {
+			mid := (lo + hi) / 2
+			if c.xs[mid] < q.x-tol {
+				lo = mid + 1
+			} else {
+				hi = mid
+			}
+		}
+		for k := lo; k < len(c.xs) && c.xs[k] <= q.x+tol; k++ {
+			j := int(c.byX[k])
 			dx, dy := q.x-c.m[j].x, q.y-c.m[j].y
-			if abs32(dx) > tol || abs32(dy) > tol {
+			if abs32(dy) > tol {
 				continue
 			}
 			d := float32(math.Sqrt(float64(dx*dx + dy*dy)))
@@ -449,7 +462,7 @@ func (p *Probe) pair(c *Candidate, t *transform, s *scratch) int {
 			s.pairs = append(s.pairs, pairing{i, j, d/tol + da/params.pairAngle})
 		}
 	}
-	sort.Slice(s.pairs, func(a, b int) bool { return s.pairs[a].cost < s.pairs[b].cost })
+	slices.SortFunc(s.pairs, func(a, b pairing) int { return cmp.Compare(a.cost, b.cost) })
 	s.match = resetInts(s.match, len(p.m))
 	s.usedC = resetBools(s.usedC, len(c.m))
 	s.closeness, s.sameType = 0, 0

@@ -85,6 +85,8 @@ type point struct{ x, y float32 }
 // A Candidate is immutable and safe for concurrent use.
 type Candidate struct {
 	m     []minutia
+	byX   []uint8   // minutia indices sorted by x
+	xs    []float32 // their x, ascending
 	edges []edge
 	hull  []point
 }
@@ -148,6 +150,15 @@ func NewCandidate(t *fingerprint.Template) *Candidate {
 	c := &Candidate{m: make([]minutia, len(ms))}
 	for i, m := range ms {
 		c.m[i] = minutia{x: float32(m.X) - cx, y: cy - float32(m.Y), dir: normAngle(float32(m.Direction)), typ: m.Type}
+	}
+	c.byX = make([]uint8, len(c.m))
+	for i := range c.byX {
+		c.byX[i] = uint8(i)
+	}
+	sort.Slice(c.byX, func(a, b int) bool { return c.m[c.byX[a]].x < c.m[c.byX[b]].x })
+	c.xs = make([]float32, len(c.m))
+	for k, i := range c.byX {
+		c.xs[k] = c.m[i].x
 	}
 	c.edges = buildEdges(c.m)
 	c.hull = convexHull(c.m)
