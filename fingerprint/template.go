@@ -92,3 +92,23 @@ func (t *Template) Rescaled(resolution int) *Template {
 	}
 	return &c
 }
+
+// WithHeight returns a copy of t stretched vertically so that its image is height pixels
+// tall: y coordinates scale by height/t.Height and directions turn to match. It repairs
+// records whose extractor worked on a vertically resized image (some vendors' records of
+// 300×300 images claim, and are scaled to, 300×400).
+func (t *Template) WithHeight(height int) *Template {
+	c := *t
+	c.Minutiae = append([]Minutia(nil), t.Minutiae...)
+	if t.Height <= 0 || height <= 0 || t.Height == height {
+		return &c
+	}
+	sy := float64(height) / float64(t.Height)
+	c.Height = height
+	for i := range c.Minutiae {
+		m := &c.Minutiae[i]
+		m.Y = int(math.Round(float64(m.Y) * sy))
+		m.Direction = NormalizeAngle(math.Atan2(sy*math.Sin(m.Direction), math.Cos(m.Direction)))
+	}
+	return &c
+}

@@ -2,7 +2,6 @@ package match
 
 import (
 	"fmt"
-	"math"
 	"os"
 	"path/filepath"
 	"testing"
@@ -30,7 +29,7 @@ func vendorTemplates(tb testing.TB) []*fingerprint.Template {
 			}
 			// These records claim a 300×400 image for the 300×300 images, with y scaled to
 			// match; undo the stretch.
-			out = append(out, fitHeight(t, 300))
+			out = append(out, t.WithHeight(300))
 		}
 	}
 	return out
@@ -58,17 +57,4 @@ func BenchmarkPrepare(b *testing.B) {
 	for i := 0; b.Loop(); i++ {
 		Prepare(ts[i%len(ts)])
 	}
-}
-
-func fitHeight(t *fingerprint.Template, height int) *fingerprint.Template {
-	sy := float64(height) / float64(t.Height)
-	c := *t
-	c.Height = height
-	c.Minutiae = append([]fingerprint.Minutia(nil), t.Minutiae...)
-	for i := range c.Minutiae {
-		m := &c.Minutiae[i]
-		m.Y = int(math.Round(float64(m.Y) * sy))
-		m.Direction = fingerprint.NormalizeAngle(math.Atan2(sy*math.Sin(m.Direction), math.Cos(m.Direction)))
-	}
-	return &c
 }
