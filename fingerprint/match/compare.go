@@ -141,8 +141,9 @@ func (p *Probe) rawWith(c *Candidate, s *scratch) float64 {
 	}
 	// Pass 1: find agreeing edges. Each implies a rigid motion: the rotation between the two
 	// edge vectors (far more precise than minutia directions) and the translation that then
-	// carries the probe edge's midpoint onto the candidate's. The motions vote, softly, in a
-	// coarse (rotation, x, y) histogram; a genuine pair's agreeing edges pile up in one cell.
+	// carries the probe edge's midpoint onto the candidate's. The motions vote in a coarse
+	// (rotation, x, y) histogram; a genuine pair's agreeing edges pile up in one cell and its
+	// neighbours.
 	n := params.angleBins
 	s.hits = s.hits[:0]
 	if s.hough == nil {
@@ -172,20 +173,11 @@ func (p *Probe) rawWith(c *Candidate, s *scratch) float64 {
 			}
 			h := edgeHit{pe: pi, ce: uint16(ci), rb: uint8(int(fr) % houghRot), xb: uint8(fx), yb: uint8(fy)}
 			s.hits = append(s.hits, h)
-			r0 := int(fr + houghRot - 0.5)
-			x0, y0 := int(fx-0.5), int(fy-0.5)
-			for dr := range 2 {
-				r := (r0 + dr) % houghRot
-				for dx := range 2 {
-					for dy := range 2 {
-						cell := (r*houghT+x0+dx)*houghT + y0 + dy
-						if s.hough[cell] == 0 {
-							s.touched = append(s.touched, int32(cell))
-						}
-						s.hough[cell]++
-					}
-				}
+			cell := (int(h.rb)*houghT+int(h.xb))*houghT + int(h.yb)
+			if s.hough[cell] == 0 {
+				s.touched = append(s.touched, int32(cell))
 			}
+			s.hough[cell]++
 		}
 	}
 	defer func() {
@@ -219,7 +211,7 @@ func (p *Probe) rawWith(c *Candidate, s *scratch) float64 {
 		clear(votes)
 		s.voted = s.voted[:0]
 		for _, h := range s.hits {
-			// Hits that voted into the peak cell have their own bin within one of it.
+			// Hits in the peak cell or next to it.
 			if d := (int(h.rb) - pr + houghRot) % houghRot; (d > 1 && d < houghRot-1) || int(h.xb)-px > 1 || px-int(h.xb) > 1 || int(h.yb)-py > 1 || py-int(h.yb) > 1 {
 				continue
 			}
@@ -238,7 +230,12 @@ func (p *Probe) rawWith(c *Candidate, s *scratch) float64 {
 			}
 		}
 	}
-	// The best seeds by the quick count get the full consolidation.
+	// The best seeds by the quick count get the full consolidation. When even the best seed
+	// gathers fewer than minQuick agreeing voted pairs the comparison is an impostor for any
+	// practical threshold, and the consolidation is skipped.
+	if finalists[0].n < params.minQuick {
+		return 0
+	}
 	for _, f := range finalists {
 		if f.n < 0 {
 			break

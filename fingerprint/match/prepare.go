@@ -9,6 +9,8 @@
 //     single look-up.
 //  2. Votes. Each gallery edge that agrees with a probe edge votes for the two minutia pairs it
 //     implies. True pairs collect many votes; impostor pairs few.
+//     Each agreeing edge pair also implies a rigid motion; the motions are histogrammed and
+//     only edges near the strongest motions vote, which keeps chance agreements out.
 //  3. Consolidation. The best-voted pairs each propose an alignment (rotation + translation);
 //     all minutiae are paired one-to-one under that alignment, with a tolerance that grows
 //     with distance from the seed to absorb elastic skin distortion. The best alignment's
@@ -41,6 +43,7 @@ var params = struct {
 	seeds      int     // best-voted pairs tried as alignment seeds
 	rotPeaks   int     // rotation histogram peaks tried
 	finalists  int     // seeds, best by a quick count of agreeing voted pairs, given the full consolidation
+	minQuick   int     // below this many agreeing voted pairs for the best seed, the raw score is 0
 	pairTolAbs float32 // pairing distance tolerance after alignment: pairTolAbs + pairTolRel·(distance from seed)
 	pairTolRel float32
 	pairAngle  float32 // pairing direction tolerance, radians
@@ -60,6 +63,7 @@ var params = struct {
 	seeds:      4,
 	rotPeaks:   2,
 	finalists:  2,
+	minQuick:   5,
 	pairTolAbs: 12,
 	pairTolRel: 0.06,
 	pairAngle:  0.55,
@@ -74,6 +78,8 @@ type minutia struct {
 
 type edge struct {
 	from, to uint8
+	qd       uint8   // length rounded to whole pixels (maxEdge < 256)
+	qa, qb   uint8   // a and b in 256ths of a turn
 	d        float32 // length
 	a        float32 // angle of the edge vector relative to from's direction
 	b        float32 // direction of to relative to from's direction
@@ -200,11 +206,12 @@ func buildEdges(m []minutia) []edge {
 
 func makeEdge(m []minutia, i, j int, d float32) edge {
 	dx, dy := m[j].x-m[i].x, m[j].y-m[i].y
-	return edge{
+	e := edge{
 		from: uint8(i), to: uint8(j), d: d,
 		a: normAngle(atan2(dy, dx) - m[i].dir),
 		b: normAngle(m[j].dir - m[i].dir),
 	}
+	return e
 }
 
 // convexHull returns the convex hull of the minutiae positions (Andrew's monotone chain),
