@@ -17,7 +17,7 @@ import (
 
 func newFingerprintCmd() *cobra.Command {
 	c := &cobra.Command{Use: "fingerprint", Short: "Extract and compare fingerprint templates"}
-	c.AddCommand(newExtractCmd(), newCompareCmd())
+	c.AddCommand(newExtractCmd(), newCompareCmd(), newConvertCmd())
 	return c
 }
 
@@ -168,3 +168,64 @@ func newCompareCmd() *cobra.Command {
 }
 
 func inputOptions(dpi int) input.Options { return input.Options{DPI: dpi} }
+
+func newConvertCmd() *cobra.Command {
+	var (
+		format string
+		out    string
+	)
+	c := &cobra.Command{
+		Use:   "convert --format iso|ansi|native TEMPLATE... --out DIR",
+		Short: "Convert templates between ISO/IEC 19794-2, ANSI INCITS 378 and the native form",
+		Long: "Convert reads each template (native, ISO/IEC 19794-2:2005 or ANSI INCITS 378-2004, told apart\n" +
+			"by their headers), takes its first finger view at 500 ppi and writes it to DIR in --format.",
+		Args: cobra.MinimumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			f, ok := templateFormats[format]
+			if !ok {
+				return fmt.Errorf("--format %q: want iso, ansi or native", format)
+			}
+			if out == "" {
+				return fmt.Errorf("--out DIR is required")
+			}
+			if err := os.MkdirAll(out, 0o755); err != nil {
+				return err
+			}
+			failed := 0
+			for _, path := range args {
+				err := convertOne(path, out, f.ext, f.encode)
+				if err != nil {
+					failed++
+					fmt.Fprintln(cmd.ErrOrStderr(), "error:", err)
+				}
+			}
+			if failed > 0 {
+				return fmt.Errorf("%d of %d templates failed", failed, len(args))
+			}
+			return nil
+		},
+	}
+	c.Flags().StringVar(&format, "format", "iso", "output format: iso, ansi or native")
+	c.Flags().StringVar(&out, "out", "", "output directory")
+	return c
+}
+
+func convertOne(path, out, ext string, encode func(*fingerprint.Template) ([]byte, error)) error {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return err
+	}
+	if !input.IsTemplate(data) {
+		return fmt.Errorf("%s: not a template (want native, ISO 19794-2 or ANSI 378)", path)
+	}
+	t, err := fingerprint.ParseTemplate(data)
+	if err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	b, err := encode(t)
+	if err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	stem := strings.TrimSuffix(filepath.Base(path), filepath.Ext(path))
+	return os.WriteFile(filepath.Join(out, stem+ext), b, 0o644)
+}

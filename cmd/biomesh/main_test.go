@@ -1,9 +1,12 @@
 package main
 
 import (
+	"math"
+
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"github.com/biomesh/biomesh/fingerprint"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -44,6 +47,33 @@ func TestExtractAndCompare(t *testing.T) {
 			t.Errorf("extract --format %s: %d report lines, want 3:\n%s", f, n, stdout)
 		}
 	}
+	// ISO → ANSI → native → ISO keeps the minutiae.
+	if _, stderr, err := run("fingerprint", "convert", "--format", "ansi", "--out", filepath.Join(out, "c1"), filepath.Join(out, "iso", "101_1.iso")); err != nil {
+		t.Fatalf("convert to ansi: %v\n%s", err, stderr)
+	}
+	if _, stderr, err := run("fingerprint", "convert", "--format", "native", "--out", filepath.Join(out, "c2"), filepath.Join(out, "c1", "101_1.ansi")); err != nil {
+		t.Fatalf("convert to native: %v\n%s", err, stderr)
+	}
+	if _, stderr, err := run("fingerprint", "convert", "--format", "iso", "--out", filepath.Join(out, "c3"), filepath.Join(out, "c2", "101_1.bmt")); err != nil {
+		t.Fatalf("convert to iso: %v\n%s", err, stderr)
+	}
+	a, _ := os.ReadFile(filepath.Join(out, "iso", "101_1.iso"))
+	c, _ := os.ReadFile(filepath.Join(out, "c3", "101_1.iso"))
+	ta, errA := fingerprint.ParseTemplate(a)
+	tc, errC := fingerprint.ParseTemplate(c)
+	if errA != nil || errC != nil || len(ta.Minutiae) != len(tc.Minutiae) {
+		t.Fatalf("ISO→ANSI→native→ISO: %v %v", errA, errC)
+	}
+	for i := range ta.Minutiae {
+		ma, mc := ta.Minutiae[i], tc.Minutiae[i]
+		if ma.X != mc.X || ma.Y != mc.Y || ma.Type != mc.Type || math.Abs(ma.Direction-mc.Direction) > 2*math.Pi/180+1e-9 && math.Abs(ma.Direction-mc.Direction) < 2*math.Pi-0.04 {
+			t.Errorf("minutia %d: %+v became %+v", i, ma, mc)
+		}
+	}
+	if _, _, err := run("fingerprint", "convert", "--format", "iso", "--out", out, imgs[0]); err == nil {
+		t.Error("convert of an image: want an error")
+	}
+
 	debug := filepath.Join(out, "debug")
 	if _, stderr, err := run("fingerprint", "extract", "--debug-dir", debug, "--out", filepath.Join(out, "d"), imgs[0]); err != nil {
 		t.Fatalf("extract --debug-dir: %v\n%s", err, stderr)

@@ -52,22 +52,27 @@ func (s *state) segment() bool {
 		x0 := math.Floor(fx)
 		x0s[x], txs[x] = int(x0), fx-x0
 	}
-	bv := func(bx, by int) float64 {
-		bx = min(max(bx, 0), s.bw-1)
-		by = min(max(by, 0), s.bh-1)
-		if fg[by*s.bw+bx] {
-			return 1
+	// block values padded by one replicated block on each side
+	gw := s.bw + 2
+	gv := make([]float64, gw*(s.bh+2))
+	for gy := 0; gy < s.bh+2; gy++ {
+		by := min(max(gy-1, 0), s.bh-1)
+		for gx := 0; gx < gw; gx++ {
+			if fg[by*s.bw+min(max(gx-1, 0), s.bw-1)] {
+				gv[gy*gw+gx] = 1
+			}
 		}
-		return 0
 	}
 	for y := 0; y < h; y++ {
 		fy := (float64(y) - half) / float64(B)
 		y0 := int(math.Floor(fy))
 		ty := fy - float64(y0)
+		r0 := gv[(y0+1)*gw : (y0+2)*gw]
+		r1 := gv[(y0+2)*gw : (y0+3)*gw]
 		row := m[y*w : (y+1)*w]
 		for x := range row {
-			x0, tx := x0s[x], txs[x]
-			a, b, c, d := bv(x0, y0), bv(x0+1, y0), bv(x0, y0+1), bv(x0+1, y0+1)
+			x0, tx := x0s[x]+1, txs[x]
+			a, b, c, d := r0[x0], r0[x0+1], r1[x0], r1[x0+1]
 			if a == b && b == c && c == d {
 				row[x] = a == 1
 				continue
