@@ -59,7 +59,7 @@ func kernelBank(p *params) *gaborBank {
 			if p.gaborAlongRel > 0 {
 				sa = math.Min(p.gaborAlongRel*float64(lam), p.gaborAlong)
 			}
-			taps := linePositions(c, s, 2*sa)
+			taps := linePositions(c, s, 2.5*sa)
 			var sum float64
 			for i := range taps {
 				d := float64(taps[i].dx)*c + float64(taps[i].dy)*s
