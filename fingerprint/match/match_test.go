@@ -6,6 +6,7 @@ import (
 	"sort"
 	"testing"
 
+	"github.com/biomesh/biomesh/eval"
 	"github.com/biomesh/biomesh/fingerprint"
 )
 
@@ -151,23 +152,13 @@ func TestVendorRecords(t *testing.T) {
 			}
 		}
 	}
-	e := simpleEER(gen, imp)
+	v, err := eval.Verify(gen, imp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := v.EER
 	t.Logf("commercial ISO records of FVC2002 DB3_B: EER %.2f%% (%d genuine, %d impostor)", 100*e, len(gen), len(imp))
 	if e > 0.08 {
 		t.Errorf("EER %.2f%% on the commercial records, want ≤ 8%%", 100*e)
 	}
-}
-
-// simpleEER is the smallest max(FMR, FNMR) over thresholds; the eval package has the
-// FVC definition, this is enough for a regression bound.
-func simpleEER(gen, imp []float64) float64 {
-	sort.Float64s(gen)
-	sort.Float64s(imp)
-	best := 1.0
-	for _, th := range append(append([]float64{}, gen...), imp...) {
-		fnmr := float64(sort.SearchFloat64s(gen, th)) / float64(len(gen))
-		fmr := float64(len(imp)-sort.SearchFloat64s(imp, th)) / float64(len(imp))
-		best = min(best, max(fnmr, fmr))
-	}
-	return best
 }
