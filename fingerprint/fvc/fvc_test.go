@@ -27,8 +27,8 @@ var databases = []string{
 
 // TestAccuracy runs the FVC protocol on the eight shared databases and fails when accuracy
 // regresses: the targets are a mean all-impostor EER ≤ 2.5 % and every database
-// ≤ 6 %; the test fails if two or more databases pass 6 %, if the mean passes 3.2 % (the
-// level measured when the test was written was 2.7 %), or if any image fails to enrol.
+// ≤ 6 %; the test fails if two or more databases pass 6 %, if the mean passes 3.0 % (the
+// level measured when the test was written was 2.55 %), or if any image fails to enrol.
 func TestAccuracy(t *testing.T) {
 	if testing.Short() {
 		t.Skip("skipped in -short mode")
@@ -64,8 +64,8 @@ func TestAccuracy(t *testing.T) {
 	if over >= 2 {
 		t.Errorf("%d databases have an EER above 6%%", over)
 	}
-	if mean > 0.032 {
-		t.Errorf("mean EER %.2f%% regressed past 3.2%%", 100*mean)
+	if mean > 0.030 {
+		t.Errorf("mean EER %.2f%% regressed past 3.0%%", 100*mean)
 	}
 }
 
