@@ -85,8 +85,8 @@ func TestAgreementFVC2002DB3(t *testing.T) {
 		t.Logf("%-32s recall %.3f precision %.3f", v.name, float64(matched[k])/float64(nRef), float64(matched[k])/float64(nOurs))
 	}
 	t.Logf("type agreement of nearest minutiae within 10 px: %.3f", float64(typeAgree)/float64(max(typeTotal, 1)))
-	if r := float64(matched[1]) / float64(nRef); r < 0.3 {
-		t.Errorf("recall at 10 px / 30° is %.3f, below 0.3", r)
+	if r := float64(matched[1]) / float64(nRef); r < 0.6 {
+		t.Errorf("recall at 10 px / 30° is %.3f, below 0.6 (0.676 when this bound was set)", r)
 	}
 }
 
