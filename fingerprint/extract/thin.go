@@ -5,16 +5,6 @@ package extract
 //	bit7 NW  bit0 N  bit1 NE
 //	bit6 W     P     bit2 E
 //	bit5 SW  bit4 S  bit3 SE
-const (
-	nbN = 1 << iota
-	nbNE
-	nbE
-	nbSE
-	nbS
-	nbSW
-	nbW
-	nbNW
-)
 
 // neighbourCode returns the 8-bit neighbourhood code of pixel i in img (row stride w);
 // the caller guarantees i is not on the image frame and that pixels are 0 or 1.

@@ -78,8 +78,6 @@ type minutia struct {
 
 type edge struct {
 	from, to uint8
-	qd       uint8   // length rounded to whole pixels (maxEdge < 256)
-	qa, qb   uint8   // a and b in 256ths of a turn
 	d        float32 // length
 	a        float32 // angle of the edge vector relative to from's direction
 	b        float32 // direction of to relative to from's direction
