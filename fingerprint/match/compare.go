@@ -15,7 +15,16 @@ import (
 type Probe struct {
 	Candidate
 	offsets []uint32 // CSR: entries of key k are entries[offsets[k]:offsets[k+1]]
-	entries []uint16 // indices into Candidate.edges
+	entries []tableEntry
+}
+
+// tableEntry is one probe edge in one hash bucket, carrying what the look-up needs to accept
+// or reject a gallery edge with integer arithmetic and without fetching the edge itself:
+// the accepted length range in whole pixels and the two edge angles in 256ths of a turn.
+type tableEntry struct {
+	edge       uint16
+	dmin, dmax uint8
+	a, b       uint8
 }
 
 var (
@@ -41,11 +50,18 @@ func Prepare(t *fingerprint.Template) *Probe {
 		counts[k] += counts[k-1]
 	}
 	p.offsets = counts
-	p.entries = make([]uint16, counts[nk])
+	p.entries = make([]tableEntry, counts[nk])
 	fill := make([]uint32, nk)
 	copy(fill, counts[:nk])
 	p.forEachKey(func(k, e int) {
-		p.entries[fill[k]] = uint16(e)
+		pe := &p.edges[e]
+		dt := distTol(pe.d)
+		p.entries[fill[k]] = tableEntry{
+			edge: uint16(e),
+			dmin: uint8(max(0, math.Ceil(float64(pe.d-dt)))),
+			dmax: uint8(min(255, math.Floor(float64(pe.d+dt)))),
+			a:    pe.qa, b: pe.qb,
+		}
 		fill[k]++
 	})
 	return p
@@ -154,11 +170,12 @@ func (p *Probe) rawWith(c *Candidate, s *scratch) float64 {
 		ce := &c.edges[ci]
 		dq := int(ce.d / params.distBucket)
 		key := edgeKey(dq, int(ce.a*angleScale)%n, int(ce.b*angleScale)%n)
-		for _, pi := range p.entries[p.offsets[key]:p.offsets[key+1]] {
-			pe := &p.edges[pi]
-			if abs32(pe.d-ce.d) > distTol(pe.d) || angleDiff(pe.a, ce.a) > params.angleTol || angleDiff(pe.b, ce.b) > params.angleTol {
+		for _, te := range p.entries[p.offsets[key]:p.offsets[key+1]] {
+			if ce.qd < te.dmin || ce.qd > te.dmax || absInt8(int8(ce.qa-te.a)) > angleTolQ || absInt8(int8(ce.qb-te.b)) > angleTolQ {
 				continue
 			}
+			pi := te.edge
+			pe := &p.edges[pi]
 			rot := normAngle(ce.a + c.m[ce.from].dir - pe.a - p.m[pe.from].dir)
 			sin, cos := sinCos(rot)
 			pf, pt, cf, ct := &p.m[pe.from], &p.m[pe.to], &c.m[ce.from], &c.m[ce.to]
@@ -319,6 +336,16 @@ var sinCosTable = func() (t [1024][2]float32) {
 func sinCos(a float32) (float32, float32) {
 	v := sinCosTable[int(a*(1024/twoPi)+0.5)&1023]
 	return v[0], v[1]
+}
+
+// angleTolQ is params.angleTol in 256ths of a turn.
+var angleTolQ = int8(params.angleTol * 256 / twoPi)
+
+func absInt8(v int8) int8 {
+	if v < 0 {
+		return -v
+	}
+	return v
 }
 
 func abs32(v float32) float32 {

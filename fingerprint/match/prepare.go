@@ -78,6 +78,8 @@ type minutia struct {
 
 type edge struct {
 	from, to uint8
+	qd       uint8   // length rounded to whole pixels (maxEdge < 256)
+	qa, qb   uint8   // a and b in 256ths of a turn
 	d        float32 // length
 	a        float32 // angle of the edge vector relative to from's direction
 	b        float32 // direction of to relative to from's direction
@@ -209,6 +211,9 @@ func makeEdge(m []minutia, i, j int, d float32) edge {
 		a: normAngle(atan2(dy, dx) - m[i].dir),
 		b: normAngle(m[j].dir - m[i].dir),
 	}
+	e.qd = uint8(min(255, math.Round(float64(d))))
+	e.qa = uint8(int(math.Round(float64(e.a)*256/(2*math.Pi))) & 255)
+	e.qb = uint8(int(math.Round(float64(e.b)*256/(2*math.Pi))) & 255)
 	return e
 }
 
