@@ -394,14 +394,14 @@ func (t *transform) apply(x, y float32) point {
 }
 
 // consolidate aligns the probe on the candidate by the seed pair (i0, j0), pairs minutiae
-// one-to-one under that alignment, refits the alignment on the pairs (least squares) and
-// pairs again, and returns the raw score of the final pairing.
+// one-to-one under that alignment, then refits the alignment on the pairs (least squares)
+// and pairs again, up to params.refits times, and returns the raw score of the final pairing.
 func (p *Probe) consolidate(c *Candidate, i0, j0 int, s *scratch) float64 {
 	ps, cs := p.m[i0], c.m[j0]
 	t := newTransform(cs.dir-ps.dir, ps.x, ps.y, cs.x, cs.y)
 	// The voted pairs that agree with the seed (quickCount) are enough to refit on.
 	n := p.pair(c, &t, s)
-	if n >= 3 {
+	for iter := 0; iter < params.refits && n >= 3; iter++ {
 		// Refit rotation and translation on the pairs found (Procrustes).
 		var mpx, mpy, mcx, mcy float32
 		for i, j := range s.match {
@@ -424,10 +424,15 @@ func (p *Probe) consolidate(c *Candidate, i0, j0 int, s *scratch) float64 {
 			}
 		}
 		rot := atan2(sxy, sxx)
-		if angleDiff(normAngle(rot), normAngle(t.rot)) < 0.35 {
-			t = newTransform(rot, mpx, mpy, mcx, mcy)
-			n = p.pair(c, &t, s)
+		if angleDiff(normAngle(rot), normAngle(t.rot)) >= 0.35 {
+			break
 		}
+		next := newTransform(rot, mpx, mpy, mcx, mcy)
+		if iter > 0 && abs32(next.rot-t.rot) < 0.003 && abs32(next.tx-t.tx) < 0.5 && abs32(next.ty-t.ty) < 0.5 {
+			break // converged: pairing again would give the same pairs
+		}
+		t = next
+		n = p.pair(c, &t, s)
 	}
 	// Minutiae in the common area: probe minutiae that land inside the candidate's hull and
 	// candidate minutiae that land inside the probe's (transformed) hull.

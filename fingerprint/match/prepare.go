@@ -44,6 +44,7 @@ var params = struct {
 	rotPeaks   int     // rotation histogram peaks tried
 	finalists  int     // seeds, best by a quick count of agreeing voted pairs, given the full consolidation
 	minQuick   int     // below this many agreeing voted pairs for the best seed, the raw score is 0
+	refits     int     // least-squares refits of a finalist's alignment (each followed by a new pairing)
 	pairTolAbs float32 // pairing distance tolerance after alignment: pairTolAbs + pairTolRel·(distance from seed)
 	pairTolRel float32
 	pairAngle  float32 // pairing direction tolerance, radians
@@ -64,6 +65,7 @@ var params = struct {
 	rotPeaks:   2,
 	finalists:  2,
 	minQuick:   5,
+	refits:     3,
 	pairTolAbs: 12,
 	pairTolRel: 0.06,
 	pairAngle:  0.55,
