@@ -75,3 +75,35 @@ func TestSearchErrors(t *testing.T) {
 		t.Errorf("empty gallery: %v, %v", got, err)
 	}
 }
+
+func TestConcurrentSearchAndUpdate(t *testing.T) {
+	g := New[int]()
+	for s := range 500 {
+		g.Put(fmt.Sprint(s), []Sample[int]{{Position: 1, Template: s}})
+	}
+	done := make(chan bool)
+	go func() {
+		for i := range 200 {
+			g.Put(fmt.Sprint(1000+i), []Sample[int]{{Position: 1, Template: 1000 + i}})
+			g.Remove(fmt.Sprint(i))
+		}
+		close(done)
+	}()
+	for {
+		select {
+		case <-done:
+			got, err := g.Search([]Probe[int]{{Position: 1, Score: exact(1100)}}, 1)
+			if err != nil || got[0].Subject != "1100" {
+				t.Fatalf("after updates: %+v, %v", got, err)
+			}
+			if n, _ := g.Len(); n != 500 {
+				t.Fatalf("%d subjects, want 500", n)
+			}
+			return
+		default:
+			if _, err := g.Search([]Probe[int]{{Position: 1, Score: exact(450)}}, 3); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+}

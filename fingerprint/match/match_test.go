@@ -1,6 +1,7 @@
 package match
 
 import (
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"sort"
@@ -160,5 +161,45 @@ func TestVendorRecords(t *testing.T) {
 	t.Logf("commercial ISO records of FVC2002 DB3_B: EER %.2f%% (%d genuine, %d impostor)", 100*e, len(gen), len(imp))
 	if e > 0.08 {
 		t.Errorf("EER %.2f%% on the commercial records, want ≤ 8%%", 100*e)
+	}
+}
+
+// A Probe is shared by every worker of a 1:N search: concurrent comparisons must give the
+// same scores as sequential ones (run with -race).
+func TestProbeConcurrentUse(t *testing.T) {
+	r := rand.New(rand.NewPCG(9, 10))
+	probe := randomTemplate(r, 40)
+	p := Prepare(probe)
+	var cands []*Candidate
+	var want []float64
+	for i := range 16 {
+		var c *fingerprint.Template
+		if i%2 == 0 {
+			c = impression(r, probe, 0.2, 5, -5, 3, 0.2, 5)
+		} else {
+			c = randomTemplate(r, 40)
+		}
+		cands = append(cands, NewCandidate(c))
+		want = append(want, p.Compare(cands[i]))
+	}
+	errs := make(chan string, 64)
+	done := make(chan bool)
+	for w := range 8 {
+		go func() {
+			for k := range 50 {
+				i := (w + k) % len(cands)
+				if got := p.Compare(cands[i]); got != want[i] {
+					errs <- fmt.Sprintf("candidate %d: %.3f concurrently, %.3f alone", i, got, want[i])
+				}
+			}
+			done <- true
+		}()
+	}
+	for range 8 {
+		<-done
+	}
+	close(errs)
+	for e := range errs {
+		t.Error(e)
 	}
 }
