@@ -11,6 +11,7 @@ import (
 	"github.com/biomesh/biomesh/eval"
 
 	"github.com/biomesh/biomesh/fingerprint/fvc"
+	"github.com/biomesh/biomesh/fingerprint/input"
 )
 
 func newEvalCmd() *cobra.Command {
@@ -44,7 +45,7 @@ func newEvalFVCCmd() *cobra.Command {
 				if err != nil {
 					return err
 				}
-				r, err := fvc.Run(dir, &fvc.Options{Input: inputOptions(ppi)})
+				r, err := fvc.Run(dir, &fvc.Options{Input: input.Options{DPI: ppi}})
 				if err != nil {
 					return err
 				}

@@ -46,38 +46,9 @@ func newExtractCmd() *cobra.Command {
 			"minutiae count and quality, or the reason it failed.",
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			f, ok := templateFormats[format]
-			if !ok {
-				return fmt.Errorf("--format %q: want iso, ansi or native", format)
-			}
-			if out == "" {
-				return fmt.Errorf("--out DIR is required")
-			}
-			if err := os.MkdirAll(out, 0o755); err != nil {
-				return err
-			}
-			failed := 0
-			for _, path := range args {
-				stem := strings.TrimSuffix(filepath.Base(path), filepath.Ext(path))
-				opts := &input.Options{DPI: dpi, Extract: &extract.Options{DebugDir: debugDir, DebugName: stem}}
-				t, err := input.File(path, opts)
-				if err == nil {
-					var b []byte
-					if b, err = f.encode(t); err == nil {
-						dst := filepath.Join(out, stem+f.ext)
-						if err = os.WriteFile(dst, b, 0o644); err == nil {
-							fmt.Fprintf(cmd.OutOrStdout(), "%s -> %s: %d minutiae, quality %d, %d bytes\n", path, dst, len(t.Minutiae), t.Quality, len(b))
-							continue
-						}
-					}
-				}
-				failed++
-				fmt.Fprintln(cmd.ErrOrStderr(), "error:", err)
-			}
-			if failed > 0 {
-				return fmt.Errorf("%d of %d images failed", failed, len(args))
-			}
-			return nil
+			return writeTemplates(cmd, args, format, out, func(path, stem string) (*fingerprint.Template, error) {
+				return input.File(path, &input.Options{DPI: dpi, Extract: &extract.Options{DebugDir: debugDir, DebugName: stem}})
+			})
 		},
 	}
 	c.Flags().IntVar(&dpi, "dpi", 0, "scanner resolution in pixels per inch (250–1000); default: from the file, else 500")
@@ -167,7 +138,6 @@ func newCompareCmd() *cobra.Command {
 	return c
 }
 
-func inputOptions(dpi int) input.Options { return input.Options{DPI: dpi} }
 
 func newConvertCmd() *cobra.Command {
 	var (
@@ -181,28 +151,20 @@ func newConvertCmd() *cobra.Command {
 			"by their headers), takes its first finger view at 500 ppi and writes it to DIR in --format.",
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			f, ok := templateFormats[format]
-			if !ok {
-				return fmt.Errorf("--format %q: want iso, ansi or native", format)
-			}
-			if out == "" {
-				return fmt.Errorf("--out DIR is required")
-			}
-			if err := os.MkdirAll(out, 0o755); err != nil {
-				return err
-			}
-			failed := 0
-			for _, path := range args {
-				err := convertOne(path, out, f.ext, f.encode)
+			return writeTemplates(cmd, args, format, out, func(path, _ string) (*fingerprint.Template, error) {
+				data, err := os.ReadFile(path)
 				if err != nil {
-					failed++
-					fmt.Fprintln(cmd.ErrOrStderr(), "error:", err)
+					return nil, err
 				}
-			}
-			if failed > 0 {
-				return fmt.Errorf("%d of %d templates failed", failed, len(args))
-			}
-			return nil
+				if !input.IsTemplate(data) {
+					return nil, fmt.Errorf("%s: not a template (want native, ISO 19794-2 or ANSI 378)", path)
+				}
+				t, err := fingerprint.ParseTemplate(data)
+				if err != nil {
+					return nil, fmt.Errorf("%s: %w", path, err)
+				}
+				return t, nil
+			})
 		},
 	}
 	c.Flags().StringVar(&format, "format", "iso", "output format: iso, ansi or native")
@@ -210,22 +172,39 @@ func newConvertCmd() *cobra.Command {
 	return c
 }
 
-func convertOne(path, out, ext string, encode func(*fingerprint.Template) ([]byte, error)) error {
-	data, err := os.ReadFile(path)
-	if err != nil {
+// writeTemplates turns each path into a template with get and writes it to DIR/STEM.EXT
+// in format, with one line per path saying what was written or why it failed. It fails
+// when any path failed, after trying them all.
+func writeTemplates(cmd *cobra.Command, paths []string, format, out string, get func(path, stem string) (*fingerprint.Template, error)) error {
+	f, ok := templateFormats[format]
+	if !ok {
+		return fmt.Errorf("--format %q: want iso, ansi or native", format)
+	}
+	if out == "" {
+		return fmt.Errorf("--out DIR is required")
+	}
+	if err := os.MkdirAll(out, 0o755); err != nil {
 		return err
 	}
-	if !input.IsTemplate(data) {
-		return fmt.Errorf("%s: not a template (want native, ISO 19794-2 or ANSI 378)", path)
+	failed := 0
+	for _, path := range paths {
+		stem := strings.TrimSuffix(filepath.Base(path), filepath.Ext(path))
+		t, err := get(path, stem)
+		if err == nil {
+			var b []byte
+			if b, err = f.encode(t); err == nil {
+				dst := filepath.Join(out, stem+f.ext)
+				if err = os.WriteFile(dst, b, 0o644); err == nil {
+					fmt.Fprintf(cmd.OutOrStdout(), "%s -> %s: %d minutiae, quality %d, %d bytes\n", path, dst, len(t.Minutiae), t.Quality, len(b))
+					continue
+				}
+			}
+		}
+		failed++
+		fmt.Fprintln(cmd.ErrOrStderr(), "error:", err)
 	}
-	t, err := fingerprint.ParseTemplate(data)
-	if err != nil {
-		return fmt.Errorf("%s: %w", path, err)
+	if failed > 0 {
+		return fmt.Errorf("%d of %d inputs failed", failed, len(paths))
 	}
-	b, err := encode(t)
-	if err != nil {
-		return fmt.Errorf("%s: %w", path, err)
-	}
-	stem := strings.TrimSuffix(filepath.Base(path), filepath.Ext(path))
-	return os.WriteFile(filepath.Join(out, stem+ext), b, 0o644)
+	return nil
 }
