@@ -138,7 +138,6 @@ func newCompareCmd() *cobra.Command {
 	return c
 }
 
-
 func newConvertCmd() *cobra.Command {
 	var (
 		format string
