@@ -89,10 +89,11 @@ func Extract(img *image.Gray, opts *Options) (*fingerprint.Template, error) {
 	dbg := newDebug(opts, s)
 
 	s.computeGradients()
-	if !s.segment() {
+	found := s.segment()
+	dbg.mask() // also when nothing was found: the mask shows the user why
+	if !found {
 		return nil, ErrNoForeground
 	}
-	dbg.mask()
 	s.orientation()
 	dbg.orientation()
 	s.frequency()
