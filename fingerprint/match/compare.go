@@ -99,6 +99,7 @@ type scratch struct {
 
 	hough   []uint16 // motion histogram, zero between comparisons
 	touched []int32  // its non-zero cells
+	near    []bool   // cells next to the current peak, false between uses
 
 	closeness float32
 	sameType  int
@@ -164,6 +165,7 @@ func (p *Probe) rawWith(c *Candidate, s *scratch) float64 {
 	s.hits = s.hits[:0]
 	if s.hough == nil {
 		s.hough = make([]uint16, houghRot*houghT*houghT)
+		s.near = make([]bool, houghRot*houghT*houghT)
 	}
 	s.touched = s.touched[:0]
 	for ci := range c.edges {
@@ -176,21 +178,21 @@ func (p *Probe) rawWith(c *Candidate, s *scratch) float64 {
 			}
 			pi := te.edge
 			pe := &p.edges[pi]
-			rot := normAngle(ce.a + c.m[ce.from].dir - pe.a - p.m[pe.from].dir)
+			rot := ce.v - pe.v
+			if rot < 0 {
+				rot += twoPi
+			}
 			sin, cos := sinCos(rot)
-			pf, pt, cf, ct := &p.m[pe.from], &p.m[pe.to], &c.m[ce.from], &c.m[ce.to]
-			mpx, mpy := (pf.x+pt.x)/2, (pf.y+pt.y)/2
-			tx := (cf.x+ct.x)/2 - (mpx*cos - mpy*sin)
-			ty := (cf.y+ct.y)/2 - (mpx*sin + mpy*cos)
+			tx := ce.mx - (pe.mx*cos - pe.my*sin)
+			ty := ce.my - (pe.mx*sin + pe.my*cos)
 			fr := rot * (houghRot / twoPi)
 			fx := tx/houghStep + houghT/2
 			fy := ty/houghStep + houghT/2
 			if fx < 0.5 || fy < 0.5 || fx >= houghT-0.5 || fy >= houghT-0.5 {
 				continue
 			}
-			h := edgeHit{pe: pi, ce: uint16(ci), rb: uint8(int(fr) % houghRot), xb: uint8(fx), yb: uint8(fy)}
-			s.hits = append(s.hits, h)
-			cell := (int(h.rb)*houghT+int(h.xb))*houghT + int(h.yb)
+			cell := ((int(fr)%houghRot)*houghT+int(fx))*houghT + int(fy)
+			s.hits = append(s.hits, edgeHit{pe: pi, ce: uint16(ci), cell: uint16(cell)})
 			if s.hough[cell] == 0 {
 				s.touched = append(s.touched, int32(cell))
 			}
@@ -224,18 +226,19 @@ func (p *Probe) rawWith(c *Candidate, s *scratch) float64 {
 			break
 		}
 		peaks = append(peaks, pc)
-		pr, px, py := pc/(houghT*houghT), pc/houghT%houghT, pc%houghT
+		markNear(s.near, pc, true)
 		clear(votes)
 		s.voted = s.voted[:0]
 		for _, h := range s.hits {
 			// Hits in the peak cell or next to it.
-			if d := (int(h.rb) - pr + houghRot) % houghRot; (d > 1 && d < houghRot-1) || int(h.xb)-px > 1 || px-int(h.xb) > 1 || int(h.yb)-py > 1 || py-int(h.yb) > 1 {
+			if !s.near[h.cell] {
 				continue
 			}
 			pe, ce := &p.edges[h.pe], &c.edges[h.ce]
 			vote(int(pe.from), int(ce.from))
 			vote(int(pe.to), int(ce.to))
 		}
+		markNear(s.near, pc, false)
 		for _, k := range topVoted(s.voted, votes, params.seeds) {
 			q := p.quickCount(c, int(k)/nc, int(k)%nc, s)
 			for x := range finalists {
@@ -307,8 +310,21 @@ const (
 )
 
 type edgeHit struct {
-	pe, ce     uint16
-	rb, xb, yb uint8
+	pe, ce uint16
+	cell   uint16 // motion histogram cell
+}
+
+// markNear sets the cells within one bin of cell (rotation cyclic) to v.
+func markNear(near []bool, cell int, v bool) {
+	r, x, y := cell/(houghT*houghT), cell/houghT%houghT, cell%houghT
+	for dr := -1; dr <= 1; dr++ {
+		rr := (r + dr + houghRot) % houghRot
+		for xx := max(0, x-1); xx <= min(houghT-1, x+1); xx++ {
+			for yy := max(0, y-1); yy <= min(houghT-1, y+1); yy++ {
+				near[(rr*houghT+xx)*houghT+yy] = v
+			}
+		}
+	}
 }
 
 // nearAny reports whether a histogram cell is within one bin (rotation cyclic) of any peak.

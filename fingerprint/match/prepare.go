@@ -85,6 +85,8 @@ type edge struct {
 	d        float32 // length
 	a        float32 // angle of the edge vector relative to from's direction
 	b        float32 // direction of to relative to from's direction
+	v        float32 // direction of the edge vector, [0, 2π)
+	mx, my   float32 // midpoint
 }
 
 type point struct{ x, y float32 }
@@ -213,6 +215,8 @@ func makeEdge(m []minutia, i, j int, d float32) edge {
 		a: normAngle(atan2(dy, dx) - m[i].dir),
 		b: normAngle(m[j].dir - m[i].dir),
 	}
+	e.v = normAngle(atan2(dy, dx))
+	e.mx, e.my = (m[i].x+m[j].x)/2, (m[i].y+m[j].y)/2
 	e.qd = uint8(min(255, math.Round(float64(d))))
 	e.qa = uint8(int(math.Round(float64(e.a)*256/(2*math.Pi))) & 255)
 	e.qb = uint8(int(math.Round(float64(e.b)*256/(2*math.Pi))) & 255)
