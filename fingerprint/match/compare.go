@@ -100,6 +100,7 @@ type scratch struct {
 	hough   []uint16 // motion histogram, zero between comparisons
 	touched []int32  // its non-zero cells
 	near    []bool   // cells next to the current peak, false between uses
+	hull    []point  // the probe's hull, moved onto the candidate
 
 	closeness float32
 	sameType  int
@@ -454,17 +455,18 @@ func (p *Probe) consolidate(c *Candidate, i0, j0 int, s *scratch) float64 {
 	// candidate minutiae that land inside the probe's (transformed) hull.
 	inC := 0
 	for i := range p.m {
-		if insideHull(c.hull, t.apply(p.m[i].x, p.m[i].y), params.hullMargin) {
+		if insideHull(c.hull, c.hullL, t.apply(p.m[i].x, p.m[i].y), params.hullMargin) {
 			inC++
 		}
 	}
-	hp := make([]point, len(p.hull))
+	hp := append(s.hull[:0], p.hull...)
+	s.hull = hp
 	for i, h := range p.hull {
 		hp[i] = t.apply(h.x, h.y)
 	}
 	inP := 0
 	for j := range c.m {
-		if insideHull(hp, point{c.m[j].x, c.m[j].y}, params.hullMargin) {
+		if insideHull(hp, p.hullL, point{c.m[j].x, c.m[j].y}, params.hullMargin) {
 			inP++
 		}
 	}
@@ -477,7 +479,8 @@ func (p *Probe) pair(c *Candidate, t *transform, s *scratch) int {
 	s.pairs = s.pairs[:0]
 	for i := range p.m {
 		q := t.apply(p.m[i].x, p.m[i].y)
-		dc := float32(math.Hypot(float64(p.m[i].x-t.cx), float64(p.m[i].y-t.cy)))
+		ex, ey := p.m[i].x-t.cx, p.m[i].y-t.cy
+		dc := float32(math.Sqrt(float64(ex*ex + ey*ey)))
 		tol := params.pairTolAbs + params.pairTolRel*dc
 		dir := p.m[i].dir + t.rot
 		// Candidate minutiae sorted by x: visit only those within tol of q.x.

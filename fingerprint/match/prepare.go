@@ -99,6 +99,7 @@ type Candidate struct {
 	xs    []float32 // their x, ascending
 	edges []edge
 	hull  []point
+	hullL []float32 // length of hull edge i → i+1 (kept by rigid motions)
 }
 
 // Len returns the number of minutiae in the prepared template.
@@ -172,6 +173,11 @@ func NewCandidate(t *fingerprint.Template) *Candidate {
 	}
 	c.edges = buildEdges(c.m)
 	c.hull = convexHull(c.m)
+	c.hullL = make([]float32, len(c.hull))
+	for i, a := range c.hull {
+		b := c.hull[(i+1)%len(c.hull)]
+		c.hullL[i] = float32(math.Hypot(float64(b.x-a.x), float64(b.y-a.y)))
+	}
 	return c
 }
 
@@ -258,20 +264,16 @@ func convexHull(m []minutia) []point {
 	return h[:len(h)-1]
 }
 
-// insideHull reports whether p lies inside the counter-clockwise hull h or within margin of it.
-func insideHull(h []point, p point, margin float32) bool {
+// insideHull reports whether p lies inside the counter-clockwise hull h, whose edge
+// lengths are l, or within margin of it.
+func insideHull(h []point, l []float32, p point, margin float32) bool {
 	if len(h) < 3 {
 		return false
 	}
 	for i := range h {
 		a, b := h[i], h[(i+1)%len(h)]
-		ex, ey := b.x-a.x, b.y-a.y
-		l := float32(math.Sqrt(float64(ex*ex + ey*ey)))
-		if l == 0 {
-			continue
-		}
-		// signed distance of p to the left of edge a→b
-		if (ex*(p.y-a.y)-ey*(p.x-a.x))/l < -margin {
+		// signed distance of p to the left of edge a→b, times the edge's length
+		if (b.x-a.x)*(p.y-a.y)-(b.y-a.y)*(p.x-a.x) < -margin*l[i] {
 			return false
 		}
 	}
