@@ -251,14 +251,15 @@ func (p *Probe) rawWith(c *Candidate, s *scratch) float64 {
 			}
 		}
 	}
-	// The best seeds by the quick count get the full consolidation. When even the best seed
+	// The best seeds by the quick count get the full consolidation; a later finalist only
+	// when its quick count comes within finalistRatio of the first's. When even the best seed
 	// gathers fewer than minQuick agreeing voted pairs the comparison is an impostor for any
 	// practical threshold, and the consolidation is skipped.
 	if finalists[0].n < params.minQuick {
 		return 0
 	}
-	for _, f := range finalists {
-		if f.n < 0 {
+	for x, f := range finalists {
+		if f.n < 0 || (x > 0 && float32(f.n) < params.finalistRatio*float32(finalists[0].n)) {
 			break
 		}
 		if sc := p.consolidate(c, int(f.k)/nc, int(f.k)%nc, s); sc > best {

@@ -40,15 +40,16 @@ var params = struct {
 	distTolRel float32
 	angleTol   float32 // edge angle tolerance, radians
 
-	seeds      int     // best-voted pairs tried as alignment seeds
-	rotPeaks   int     // rotation histogram peaks tried
-	finalists  int     // seeds, best by a quick count of agreeing voted pairs, given the full consolidation
-	minQuick   int     // below this many agreeing voted pairs for the best seed, the raw score is 0
-	refits     int     // least-squares refits of a finalist's alignment (each followed by a new pairing)
-	pairTolAbs float32 // pairing distance tolerance after alignment: pairTolAbs + pairTolRel·(distance from seed)
-	pairTolRel float32
-	pairAngle  float32 // pairing direction tolerance, radians
-	hullMargin float32 // px added around a template's convex hull when counting minutiae in the common area
+	seeds         int     // best-voted pairs tried as alignment seeds
+	rotPeaks      int     // rotation histogram peaks tried
+	finalists     int     // seeds, best by a quick count of agreeing voted pairs, given the full consolidation
+	finalistRatio float32 // a later finalist is consolidated only if its quick count is at least this fraction of the first's
+	minQuick      int     // below this many agreeing voted pairs for the best seed, the raw score is 0
+	refits        int     // least-squares refits of a finalist's alignment (each followed by a new pairing)
+	pairTolAbs    float32 // pairing distance tolerance after alignment: pairTolAbs + pairTolRel·(distance from seed)
+	pairTolRel    float32
+	pairAngle     float32 // pairing direction tolerance, radians
+	hullMargin    float32 // px added around a template's convex hull when counting minutiae in the common area
 }{
 	neighbours:  8,
 	minEdge:     8,
@@ -61,15 +62,16 @@ var params = struct {
 	distTolRel: 0.1,
 	angleTol:   0.38,
 
-	seeds:      4,
-	rotPeaks:   2,
-	finalists:  2,
-	minQuick:   5,
-	refits:     3,
-	pairTolAbs: 12,
-	pairTolRel: 0.06,
-	pairAngle:  0.55,
-	hullMargin: 8,
+	seeds:         4,
+	rotPeaks:      2,
+	finalists:     2,
+	finalistRatio: 0.7,
+	minQuick:      5,
+	refits:        3,
+	pairTolAbs:    12,
+	pairTolRel:    0.06,
+	pairAngle:     0.55,
+	hullMargin:    8,
 }
 
 type minutia struct {
