@@ -103,7 +103,6 @@ type scratch struct {
 	hull    []point  // the probe's hull, moved onto the candidate
 
 	closeness float32
-	sameType  int
 	usedC     []bool
 }
 
@@ -471,7 +470,7 @@ func (p *Probe) consolidate(c *Candidate, i0, j0 int, s *scratch) float64 {
 			inP++
 		}
 	}
-	return scoreOf(features{n: n, inC: inC, inP: inP, closeness: s.closeness, sameType: s.sameType, np: len(p.m), nc: len(c.m)})
+	return scoreOf(features{n: n, inC: inC, inP: inP, closeness: s.closeness})
 }
 
 // pair pairs probe and candidate minutiae one-to-one under t, cheapest first, and returns
@@ -514,7 +513,7 @@ func (p *Probe) pair(c *Candidate, t *transform, s *scratch) int {
 	slices.SortFunc(s.pairs, func(a, b pairing) int { return cmp.Compare(a.cost, b.cost) })
 	s.match = resetInts(s.match, len(p.m))
 	s.usedC = resetBools(s.usedC, len(c.m))
-	s.closeness, s.sameType = 0, 0
+	s.closeness = 0
 	n := 0
 	for _, pr := range s.pairs {
 		if s.match[pr.i] >= 0 || s.usedC[pr.j] {
@@ -522,9 +521,6 @@ func (p *Probe) pair(c *Candidate, t *transform, s *scratch) int {
 		}
 		s.match[pr.i], s.usedC[pr.j] = pr.j, true
 		s.closeness += 1 - pr.cost/2
-		if p.m[pr.i].typ == c.m[pr.j].typ && p.m[pr.i].typ != fingerprint.Other {
-			s.sameType++
-		}
 		n++
 	}
 	return n
@@ -555,8 +551,6 @@ type features struct {
 	n         int     // pairs
 	inC, inP  int     // probe minutiae inside the candidate's area, and the converse
 	closeness float32 // sum over pairs of 1 − (normalised position + direction error)/2
-	sameType  int     // pairs whose minutiae have the same known type
-	np, nc    int     // minutiae in probe and candidate
 }
 
 // scoreOf turns a pairing into a raw score in [0, 1]. Each pair counts by its closeness
