@@ -23,6 +23,6 @@ func newRoot() *cobra.Command {
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.AddCommand(newFingerprintCmd(), newEvalCmd())
+	root.AddCommand(newFingerprintCmd(), newEvalCmd(), newSynthCmd())
 	return root
 }
