@@ -1,6 +1,7 @@
 package extract
 
 import (
+	"github.com/biomesh/biomesh/internal/orientedfilter"
 	"math"
 	"sync"
 )
@@ -12,10 +13,7 @@ import (
 // projected distance) and weights per orientation × wavelength bin.
 
 // lineTap is one tap of a rotated 1-D filter.
-type lineTap struct {
-	dx, dy int
-	w      float32
-}
+type lineTap = orientedfilter.Tap
 
 // gaborBank is the precomputed kernel bank.
 type gaborBank struct {
@@ -59,19 +57,9 @@ func kernelBank(p *params) *gaborBank {
 			if p.gaborAlongRel > 0 {
 				sa = math.Min(p.gaborAlongRel*float64(lam), p.gaborAlong)
 			}
-			taps := linePositions(c, s, 2.5*sa)
-			var sum float64
-			for i := range taps {
-				d := float64(taps[i].dx)*c + float64(taps[i].dy)*s
-				wt := math.Exp(-d * d / (2 * sa * sa))
-				taps[i].w = float32(wt)
-				sum += wt
-			}
-			for i := range taps {
-				taps[i].w /= float32(sum)
-			}
+			taps := orientedfilter.Gaussian(c, s, sa)
 			alongs = append(alongs, taps)
-			b.radius = max(b.radius, tapRadius(taps))
+			b.radius = max(b.radius, orientedfilter.Radius(taps))
 		}
 		b.along = append(b.along, alongs)
 		// normal direction
@@ -79,60 +67,14 @@ func kernelBank(p *params) *gaborBank {
 		var per [][]lineTap
 		for _, lam := range b.lambdas {
 			sg := math.Min(p.gaborAcross*float64(lam), p.gaborAcrossMax)
-			taps := linePositions(nc, ns, 2.5*sg)
-			g := make([]float64, len(taps))
-			cs := make([]float64, len(taps))
-			var gs, gcs float64
-			for i := range taps {
-				d := float64(taps[i].dx)*nc + float64(taps[i].dy)*ns
-				g[i] = math.Exp(-d * d / (2 * sg * sg))
-				cs[i] = math.Cos(2 * math.Pi * d / float64(lam))
-				gs += g[i]
-				gcs += g[i] * cs[i]
-			}
-			dc := gcs / gs // remove the DC response
-			var norm float64
-			for i := range taps {
-				v := g[i] * (cs[i] - dc)
-				taps[i].w = float32(v)
-				norm += math.Abs(v)
-			}
-			for i := range taps {
-				taps[i].w /= float32(norm / 2)
-			}
+			taps := orientedfilter.Gabor(nc, ns, sg, float64(lam))
 			per = append(per, taps)
-			b.radius = max(b.radius, tapRadius(taps))
+			b.radius = max(b.radius, orientedfilter.Radius(taps))
 		}
 		b.across = append(b.across, per)
 	}
 	bankCache[key] = b
 	return b
-}
-
-// linePositions returns the pixels of the digital line through the origin with direction
-// (c, s), stepping one pixel along the major axis, within distance r of the origin.
-func linePositions(c, s, r float64) []lineTap {
-	var taps []lineTap
-	if math.Abs(c) >= math.Abs(s) {
-		n := int(r * math.Abs(c))
-		for i := -n; i <= n; i++ {
-			taps = append(taps, lineTap{dx: i, dy: int(math.Round(float64(i) * s / c))})
-		}
-	} else {
-		n := int(r * math.Abs(s))
-		for i := -n; i <= n; i++ {
-			taps = append(taps, lineTap{dx: int(math.Round(float64(i) * c / s)), dy: i})
-		}
-	}
-	return taps
-}
-
-func tapRadius(t []lineTap) int {
-	r := 0
-	for _, v := range t {
-		r = max(r, abs(v.dx), abs(v.dy))
-	}
-	return r
 }
 
 func abs(v int) int {
@@ -185,13 +127,13 @@ func (s *state) enhance() {
 		along[a] = make([][]tap, len(bank.lambdas))
 		for l, taps := range bank.along[a] {
 			for _, t := range taps {
-				along[a][l] = append(along[a][l], tap{int32(t.dy*pw + t.dx), t.w})
+				along[a][l] = append(along[a][l], tap{int32(t.DY*pw + t.DX), t.W})
 			}
 		}
 		across[a] = make([][]tap, len(bank.lambdas))
 		for l, taps := range bank.across[a] {
 			for _, t := range taps {
-				across[a][l] = append(across[a][l], tap{int32(t.dy*pw + t.dx), t.w})
+				across[a][l] = append(across[a][l], tap{int32(t.DY*pw + t.DX), t.W})
 			}
 		}
 	}

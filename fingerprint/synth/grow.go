@@ -1,6 +1,7 @@
 package synth
 
 import (
+	"github.com/biomesh/biomesh/internal/orientedfilter"
 	"math"
 	"math/rand/v2"
 	"sync"
@@ -16,10 +17,7 @@ import (
 // endings and bifurcations: the minutiae.
 
 // tap is one tap of a rotated 1-D filter.
-type tap struct {
-	dx, dy int
-	w      float32
-}
+type tap = orientedfilter.Tap
 
 // bank is the kernel bank.
 type bank struct {
@@ -50,74 +48,20 @@ func newBank(p *params) *bank {
 		th := math.Pi * float64(a) / float64(b.angles)
 		c, s := math.Cos(th), math.Sin(th)
 		sa := p.sigmaAlong
-		taps := digitalLine(c, s, 2.5*sa)
-		var sum float64
-		for i := range taps {
-			d := float64(taps[i].dx)*c + float64(taps[i].dy)*s
-			taps[i].w = float32(math.Exp(-d * d / (2 * sa * sa)))
-			sum += float64(taps[i].w)
-		}
-		for i := range taps {
-			taps[i].w /= float32(sum)
-			b.radius = max(b.radius, abs(taps[i].dx), abs(taps[i].dy))
-		}
+		taps := orientedfilter.Gaussian(c, s, sa)
+		b.radius = max(b.radius, orientedfilter.Radius(taps))
 		b.along = append(b.along, taps)
 		nc, ns := -s, c
 		var per [][]tap
 		for _, lam := range b.lambdas {
 			sg := p.sigmaAcross * lam
-			taps := digitalLine(nc, ns, 2.5*sg)
-			g := make([]float64, len(taps))
-			cs := make([]float64, len(taps))
-			var gs, gcs float64
-			for i := range taps {
-				d := float64(taps[i].dx)*nc + float64(taps[i].dy)*ns
-				g[i] = math.Exp(-d * d / (2 * sg * sg))
-				cs[i] = math.Cos(2 * math.Pi * d / lam)
-				gs += g[i]
-				gcs += g[i] * cs[i]
-			}
-			dc := gcs / gs
-			var norm float64
-			for i := range taps {
-				v := g[i] * (cs[i] - dc)
-				taps[i].w = float32(v)
-				norm += math.Abs(v)
-			}
-			for i := range taps {
-				taps[i].w /= float32(norm / 2)
-				b.radius = max(b.radius, abs(taps[i].dx), abs(taps[i].dy))
-			}
+			taps := orientedfilter.Gabor(nc, ns, sg, lam)
+			b.radius = max(b.radius, orientedfilter.Radius(taps))
 			per = append(per, taps)
 		}
 		b.across = append(b.across, per)
 	}
 	return b
-}
-
-// digitalLine returns the pixels of the digital line through the origin with direction
-// (c, s), one per step along the major axis, within distance r of the origin.
-func digitalLine(c, s, r float64) []tap {
-	var taps []tap
-	if math.Abs(c) >= math.Abs(s) {
-		n := int(r * math.Abs(c))
-		for i := -n; i <= n; i++ {
-			taps = append(taps, tap{dx: i, dy: int(math.Round(float64(i) * s / c))})
-		}
-	} else {
-		n := int(r * math.Abs(s))
-		for i := -n; i <= n; i++ {
-			taps = append(taps, tap{dx: int(math.Round(float64(i) * c / s)), dy: i})
-		}
-	}
-	return taps
-}
-
-func abs(v int) int {
-	if v < 0 {
-		return -v
-	}
-	return v
 }
 
 // angleBin returns the bank orientation bin of the ridge angle whose doubled-angle vector
@@ -150,8 +94,8 @@ func grow(rng *rand.Rand, w, h int, mask []bool, om *orientationModel, period []
 	wAlong := make([][]float32, b.angles)
 	for a, taps := range b.along {
 		for _, t := range taps {
-			offAlong[a] = append(offAlong[a], int32(t.dy*W+t.dx))
-			wAlong[a] = append(wAlong[a], t.w)
+			offAlong[a] = append(offAlong[a], int32(t.DY*W+t.DX))
+			wAlong[a] = append(wAlong[a], t.W)
 		}
 	}
 	offAcross := make([][][]int32, b.angles)
@@ -161,8 +105,8 @@ func grow(rng *rand.Rand, w, h int, mask []bool, om *orientationModel, period []
 		wAcross[a] = make([][]float32, len(b.lambdas))
 		for l, taps := range b.across[a] {
 			for _, t := range taps {
-				offAcross[a][l] = append(offAcross[a][l], int32(t.dy*W+t.dx))
-				wAcross[a][l] = append(wAcross[a][l], t.w)
+				offAcross[a][l] = append(offAcross[a][l], int32(t.DY*W+t.DX))
+				wAcross[a][l] = append(wAcross[a][l], t.W)
 			}
 		}
 	}
