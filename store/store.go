@@ -1,0 +1,288 @@
+// Package store keeps the node's records — persons, biometric samples, encounters, family
+// links, identity conflicts, organisations, users and the audit log — behind one interface,
+// Store. The embedded implementation (store/sqlite) is one SQLite file in WAL mode; a
+// PostgreSQL implementation can satisfy the same interface later.
+//
+// Invariants every implementation keeps:
+//   - A method that returns nil has made its change durable: it survives a crash (kill -9) of
+//     the process the moment the method returns.
+//   - A change and the audit entry passed with it commit together or not at all, so the log
+//     never misses a change and never records one that did not happen.
+//   - Audit entries are sealed (audit.Entry.Seal) in commit order, so the chain follows the
+//     order in which changes became visible.
+package store
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/biomesh/biomesh/audit"
+)
+
+// Errors callers test with errors.Is.
+var (
+	ErrNotFound = errors.New("not found")
+	ErrConflict = errors.New("conflicting state") // e.g. deleting a person under an active watch
+)
+
+// WatchLevel says how a person's sighting must be handled.
+type WatchLevel string
+
+// Watch levels, in increasing severity.
+const (
+	WatchNone    WatchLevel = "none"
+	WatchMonitor WatchLevel = "monitor" // log and inform the owner
+	WatchAlert   WatchLevel = "alert"   // alert the watching units at once
+	WatchDetain  WatchLevel = "detain"  // alert and detain
+)
+
+// Severity orders watch levels: none 0 … detain 3, and -1 for an unknown level.
+func (w WatchLevel) Severity() int {
+	switch w {
+	case WatchNone, "":
+		return 0
+	case WatchMonitor:
+		return 1
+	case WatchAlert:
+		return 2
+	case WatchDetain:
+		return 3
+	}
+	return -1
+}
+
+// Categories a person may be enrolled under. Others may be configured; these are the
+// defaults.
+var Categories = []string{
+	"detainee", "surrendered-fighter", "collaborator", "displaced-person", "family-member",
+	"traveller", "suspect", "other",
+}
+
+// Watch is a person's watch status and who set it.
+type Watch struct {
+	Level  WatchLevel `json:"level"`
+	Reason string     `json:"reason,omitempty"`
+	SetBy  string     `json:"set_by,omitempty"` // user ID
+	SetOrg string     `json:"set_org,omitempty"`
+	SetAt  time.Time  `json:"set_at,omitzero"`
+}
+
+// Person is one individual's biographic record. ID is the system ID, assigned by the node.
+type Person struct {
+	ID          string    `json:"id"`
+	Org         string    `json:"org"` // owning organisation
+	Name        string    `json:"name,omitempty"`
+	Aliases     []string  `json:"aliases,omitempty"`
+	DateOfBirth string    `json:"date_of_birth,omitempty"` // YYYY, YYYY-MM or YYYY-MM-DD
+	Sex         string    `json:"sex,omitempty"`           // M, F, X or U (ISO/IEC 5218-like)
+	Nationality string    `json:"nationality,omitempty"`   // ISO 3166-1 alpha-3
+	Category    string    `json:"category,omitempty"`
+	Custody     string    `json:"custody,omitempty"` // custody notes, e.g. "released to tribal leadership"
+	Watch       Watch     `json:"watch"`
+	Created     time.Time `json:"created"`
+	Updated     time.Time `json:"updated"`
+}
+
+// Modality of a biometric sample.
+type Modality string
+
+// Modalities.
+const (
+	Finger Modality = "finger"
+	Face   Modality = "face"
+	Iris   Modality = "iris"
+	DNA    Modality = "dna"
+)
+
+// Sample is one biometric sample of a person (enrolled) or of an encounter (probe).
+// Position is the ISO finger position 1–10 (0 unknown) for fingers, 1 right / 2 left for
+// irises (0 unknown), 0 otherwise.
+type Sample struct {
+	ID          int64     `json:"id"`
+	PersonID    string    `json:"person_id,omitempty"`
+	Modality    Modality  `json:"modality"`
+	Position    int       `json:"position"`
+	Image       []byte    `json:"-"`                      // compressed image (PNG, JPEG, WSQ, …); may be empty
+	ImageFormat string    `json:"image_format,omitempty"` // "png", "jpeg", …
+	Template    []byte    `json:"-"`                      // versioned template encoding of the modality
+	Quality     int       `json:"quality"`                // 0–100
+	Device      string    `json:"device,omitempty"`
+	Captured    time.Time `json:"captured"`
+}
+
+// Encounter is one check of a person in the field or at a post: what was searched, where,
+// by whom, and what came of it.
+type Encounter struct {
+	ID       string     `json:"id"`
+	PersonID string     `json:"person_id,omitempty"` // the person found; "" when no hit
+	Time     time.Time  `json:"time"`
+	Place    string     `json:"place,omitempty"`
+	Lat      *float64   `json:"lat,omitempty"`
+	Lon      *float64   `json:"lon,omitempty"`
+	Org      string     `json:"org"`
+	User     string     `json:"user"`
+	Unit     string     `json:"unit,omitempty"`
+	Device   string     `json:"device,omitempty"`
+	Purpose  string     `json:"purpose,omitempty"`
+	Outcome  string     `json:"outcome,omitempty"` // e.g. "released", "detained", "referred"
+	Hit      bool       `json:"hit"`
+	Score    float64    `json:"score,omitempty"`
+	Watch    WatchLevel `json:"watch,omitempty"`  // the person's watch level at the time
+	Probes   []Sample   `json:"probes,omitempty"` // templates (and images when sent) of the probe
+}
+
+// FamilyLink is a claimed or confirmed relationship between two persons.
+type FamilyLink struct {
+	ID         int64     `json:"id"`
+	PersonID   string    `json:"person_id"`
+	RelativeID string    `json:"relative_id"`
+	Relation   string    `json:"relation"` // "parent", "child", "sibling", "spouse", …: RelativeID is PersonID's <relation>
+	Status     string    `json:"status"`   // "claimed", "confirmed-dna", "refuted-dna"
+	Note       string    `json:"note,omitempty"`
+	Created    time.Time `json:"created"`
+	CreatedBy  string    `json:"created_by,omitempty"`
+}
+
+// Conflict statuses.
+const (
+	ConflictOpen      = "open"
+	ConflictSame      = "same-person"
+	ConflictDifferent = "different-persons"
+)
+
+// Conflict is a biometric match between two person records whose biographic data differ:
+// one person enrolled under two identities, or two people wrongly matched.
+type Conflict struct {
+	ID         string    `json:"id"`
+	PersonID   string    `json:"person_id"` // the record being enrolled or updated
+	OtherID    string    `json:"other_id"`  // the existing record it matched
+	Score      float64   `json:"score"`
+	Modalities []string  `json:"modalities"`
+	Reason     string    `json:"reason"` // which biographic fields differ
+	Status     string    `json:"status"`
+	Created    time.Time `json:"created"`
+	ResolvedBy string    `json:"resolved_by,omitempty"`
+	ResolvedAt time.Time `json:"resolved_at,omitzero"`
+	Note       string    `json:"note,omitempty"`
+}
+
+// Roles a user may hold.
+const (
+	RoleEnroller = "enroller" // enrol, identify, encounters
+	RoleScreener = "screener" // hit/no-hit and watch level only: never names or images
+	RoleAnalyst  = "analyst"  // full records of their organisation
+	RoleAuditor  = "auditor"  // the audit log
+	RoleAdmin    = "admin"    // users, watch levels, deletion, conflicts
+)
+
+// Roles lists every role.
+var Roles = []string{RoleEnroller, RoleScreener, RoleAnalyst, RoleAuditor, RoleAdmin}
+
+// Org is an organisation that owns records and users.
+type Org struct {
+	ID      string    `json:"id"`
+	Name    string    `json:"name"`
+	Created time.Time `json:"created"`
+}
+
+// User is a holder of an API token. Only the token's SHA-256 hash is stored.
+type User struct {
+	ID        string    `json:"id"`
+	Name      string    `json:"name"`
+	Org       string    `json:"org"`
+	Role      string    `json:"role"`
+	TokenHash []byte    `json:"-"`
+	Created   time.Time `json:"created"`
+	Disabled  bool      `json:"disabled,omitempty"`
+}
+
+// PersonQuery is a biographic search. Name matches names and aliases, case-insensitively,
+// as a substring; empty fields do not restrict.
+type PersonQuery struct {
+	Name        string
+	DateOfBirth string
+	Nationality string
+	Category    string
+	Org         string // restrict to one owning organisation
+	Limit       int    // 0 for the implementation's default (100)
+}
+
+// Deletion records that a person was deleted: the tombstone kept after the personal data is
+// erased.
+type Deletion struct {
+	PersonID string    `json:"person_id"`
+	Reason   string    `json:"reason"`
+	By       string    `json:"by"`
+	At       time.Time `json:"at"`
+}
+
+// Store is the node's persistence. Every method is safe for concurrent use. Methods that
+// change data take the audit entry that records the change (never nil); the store seals it
+// and commits it with the change.
+type Store interface {
+	// CreatePerson stores a new person with its samples; p.ID must be set and unused.
+	// Sample IDs are assigned and written back into samples.
+	CreatePerson(ctx context.Context, p *Person, samples []Sample, a *audit.Entry) error
+	// AddSamples adds samples to an existing person (IDs written back).
+	AddSamples(ctx context.Context, personID string, samples []Sample, a *audit.Entry) error
+	// UpdatePerson replaces the biographic fields of an existing person (not its watch).
+	UpdatePerson(ctx context.Context, p *Person, a *audit.Entry) error
+	// SetWatch sets a person's watch status.
+	SetWatch(ctx context.Context, personID string, w Watch, a *audit.Entry) error
+	// DeletePerson erases a person's biographic data, samples, family links and the probe
+	// samples of their encounters, and keeps a tombstone (Deleted). The encounters stay, with
+	// the person ID, so the log of who was seen where remains explained by the tombstone.
+	DeletePerson(ctx context.Context, d Deletion, a *audit.Entry) error
+	// Person returns one person (ErrNotFound when absent or deleted).
+	Person(ctx context.Context, id string) (*Person, error)
+	// Deleted returns the tombstone of a deleted person (ErrNotFound otherwise).
+	Deleted(ctx context.Context, id string) (*Deletion, error)
+	// SearchPersons runs a biographic search, newest first.
+	SearchPersons(ctx context.Context, q PersonQuery) ([]Person, error)
+	// Samples returns a person's samples, with images and templates.
+	Samples(ctx context.Context, personID string) ([]Sample, error)
+	// EachTemplate calls fn for every enrolled sample of a modality, without its image, in
+	// ID order; it is how galleries load at start.
+	EachTemplate(ctx context.Context, m Modality, fn func(Sample) error) error
+
+	// AddEncounter logs an encounter with its probe samples (e.ID must be set).
+	AddEncounter(ctx context.Context, e *Encounter, a *audit.Entry) error
+	// Encounters returns a person's encounters, oldest first, without probe samples.
+	Encounters(ctx context.Context, personID string) ([]Encounter, error)
+
+	// AddFamilyLink stores a relationship (ID written back).
+	AddFamilyLink(ctx context.Context, l *FamilyLink, a *audit.Entry) error
+	// FamilyLinks returns the links in which a person is either side.
+	FamilyLinks(ctx context.Context, personID string) ([]FamilyLink, error)
+
+	// AddConflict stores a new identity conflict (c.ID must be set).
+	AddConflict(ctx context.Context, c *Conflict, a *audit.Entry) error
+	// Conflict returns one conflict.
+	Conflict(ctx context.Context, id string) (*Conflict, error)
+	// Conflicts lists conflicts with the given status ("" for all), newest first; personID
+	// "" for every person.
+	Conflicts(ctx context.Context, status, personID string) ([]Conflict, error)
+	// ResolveConflict sets a conflict's status, resolver, time and note; only an open
+	// conflict can be resolved (ErrConflict otherwise).
+	ResolveConflict(ctx context.Context, c *Conflict, a *audit.Entry) error
+
+	// CreateOrg and CreateUser add an organisation or user (IDs must be set and unused;
+	// ErrConflict when taken).
+	CreateOrg(ctx context.Context, o *Org, a *audit.Entry) error
+	CreateUser(ctx context.Context, u *User, a *audit.Entry) error
+	// UserByToken returns the enabled user whose token hashes to hash.
+	UserByToken(ctx context.Context, hash []byte) (*User, error)
+	// Users lists users (of one organisation, or all when org is "").
+	Users(ctx context.Context, org string) ([]User, error)
+	// Org returns one organisation.
+	Org(ctx context.Context, id string) (*Org, error)
+
+	// Audit appends an entry on its own (searches and reads, which change nothing else).
+	Audit(ctx context.Context, a *audit.Entry) error
+	// EachAudit calls fn for every audit entry in sequence order, starting after seq from.
+	EachAudit(ctx context.Context, from int64, fn func(*audit.Entry) error) error
+
+	// Close releases the store; pending writes are already durable.
+	Close() error
+}
