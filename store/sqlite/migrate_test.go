@@ -136,3 +136,33 @@ func TestMigrationSteps(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestPragmas checks the settings durability and integrity rest on, on both pools.
+func TestPragmas(t *testing.T) {
+	db := openTemp(t)
+	for _, c := range []struct {
+		pool   *sql.DB
+		pragma string
+		want   string
+	}{
+		{db.w, "journal_mode", "wal"},
+		{db.w, "synchronous", "2"}, // FULL
+		{db.w, "foreign_keys", "1"},
+		{db.w, "secure_delete", "1"},
+		{db.w, "busy_timeout", "10000"},
+		{db.r, "synchronous", "2"},
+		{db.r, "busy_timeout", "10000"},
+		{db.r, "query_only", "1"},
+	} {
+		var got string
+		if err := c.pool.QueryRow("PRAGMA " + c.pragma).Scan(&got); err != nil {
+			t.Fatal(err)
+		}
+		if got != c.want {
+			t.Errorf("%s = %s, want %s", c.pragma, got, c.want)
+		}
+	}
+	if _, err := db.r.Exec(`DELETE FROM audit`); err == nil {
+		t.Error("a reader connection could write")
+	}
+}
