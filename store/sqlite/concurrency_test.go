@@ -2,9 +2,9 @@ package sqlite
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"path/filepath"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -84,7 +84,7 @@ func TestConcurrentUse(t *testing.T) {
 						err = db.EachAudit(ctx, 0, v.Next)
 					}
 					if err == nil {
-						if _, err = db.Person(ctx, fmt.Sprintf("P-0-%d", i)); err != nil && strings.Contains(err.Error(), store.ErrNotFound.Error()) {
+						if _, err = db.Person(ctx, fmt.Sprintf("P-0-%d", i)); errors.Is(err, store.ErrNotFound) {
 							err = nil
 						}
 					}

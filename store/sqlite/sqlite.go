@@ -299,9 +299,7 @@ func unblob(b []byte) []byte {
 }
 
 // exists reports whether query (which selects one row or none) finds a row.
-func exists(ctx context.Context, q interface {
-	QueryRowContext(context.Context, string, ...any) *sql.Row
-}, query string, args ...any) (bool, error) {
+func exists(ctx context.Context, q querier, query string, args ...any) (bool, error) {
 	var one int
 	err := q.QueryRowContext(ctx, query, args...).Scan(&one)
 	switch {

@@ -192,6 +192,9 @@ func TestFailedWriteKeepsNothing(t *testing.T) {
 	if err := db.CreatePerson(ctx, person("P-4", t0), bad, entry("person.enrol", "P-4")); err == nil {
 		t.Fatal("unrepresentable capture time accepted")
 	}
+	if err := db.Audit(ctx, &audit.Entry{Time: time.Date(2300, 1, 1, 0, 0, 0, 0, time.UTC), Action: "x"}); err == nil {
+		t.Fatal("unrepresentable audit time accepted")
+	}
 	if n := verifyChain(t, db); n != 1 {
 		t.Fatalf("%d audit entries, want 1", n)
 	}
