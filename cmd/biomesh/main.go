@@ -23,6 +23,7 @@ func newRoot() *cobra.Command {
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.AddCommand(newFingerprintCmd(), newEvalCmd(), newSynthCmd())
+	root.AddCommand(newServeCmd(), newUserCmd(), newAuditCmd(), newFingerprintCmd(), newEvalCmd(), newSynthCmd())
+	addClientCmds(root)
 	return root
 }

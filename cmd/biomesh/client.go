@@ -1,0 +1,6 @@
+package main
+
+import "github.com/spf13/cobra"
+
+// addClientCmds adds the commands that talk to a running node.
+func addClientCmds(root *cobra.Command) {}

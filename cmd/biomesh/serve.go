@@ -1,0 +1,161 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"syscall"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/biomesh/biomesh/audit"
+	"github.com/biomesh/biomesh/server"
+	"github.com/biomesh/biomesh/store/sqlite"
+)
+
+const defaultData = "biomesh-data"
+
+// openStore opens (creating when needed) the node's store in dir.
+func openStore(dir string) (*sqlite.DB, error) {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("data directory %s: %w", dir, err)
+	}
+	return sqlite.Open(filepath.Join(dir, "biomesh.db"))
+}
+
+func newServeCmd() *cobra.Command {
+	var (
+		data, listen, org, tokenFile string
+		cfg                          server.Config
+	)
+	c := &cobra.Command{
+		Use:   "serve",
+		Short: "Run a biomesh node: the /v1 HTTP API over an embedded store",
+		Long: `Runs a node. Records live in one SQLite file under --data (created on first
+start); galleries are loaded into memory at start. On first start an organisation and its
+admin user are created and the admin's API token is printed once (and written to
+--admin-token-file when given). Stop with Ctrl-C or SIGTERM; every acknowledged write is
+already on disk.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
+			defer stop()
+			log := slog.New(slog.NewTextHandler(cmd.ErrOrStderr(), nil))
+			cfg.Logger = log
+			st, err := openStore(data)
+			if err != nil {
+				return err
+			}
+			defer st.Close()
+			tok, err := server.Bootstrap(ctx, st, org, time.Now())
+			if err != nil {
+				return fmt.Errorf("creating the first admin: %w", err)
+			}
+			if tok != "" {
+				fmt.Fprintf(cmd.OutOrStdout(), "First start: organisation %q and user %s/admin created.\nAdmin token (shown once; keep it safe): %s\n", org, org, tok)
+				if tokenFile != "" {
+					if err := os.WriteFile(tokenFile, []byte(tok+"\n"), 0o600); err != nil {
+						return fmt.Errorf("--admin-token-file: %w", err)
+					}
+				}
+			}
+			srv, err := server.New(ctx, st, cfg)
+			if err != nil {
+				return err
+			}
+			l, err := net.Listen("tcp", listen)
+			if err != nil {
+				return fmt.Errorf("--listen %s: %w", listen, err)
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "biomesh node listening on http://%s/v1 (data in %s)\n", l.Addr(), data)
+			err = srv.Serve(ctx, l)
+			if errors.Is(err, context.Canceled) {
+				err = nil
+			}
+			return err
+		},
+	}
+	f := c.Flags()
+	f.StringVar(&data, "data", defaultData, "data directory (the SQLite store)")
+	f.StringVar(&listen, "listen", "127.0.0.1:8470", "address to listen on (loopback by default; use a TLS-terminating proxy beyond it)")
+	f.StringVar(&org, "org", "local", "the node's own organisation, created on first start")
+	f.StringVar(&tokenFile, "admin-token-file", "", "on first start, also write the admin token to this file (mode 0600)")
+	f.Float64Var(&cfg.FPIR, "fpir", 0.001, "false-positive identification rate at which 1:N searches decide")
+	f.Float64Var(&cfg.FMR, "fmr", 0.0001, "false match rate at which 1:1 verification decides")
+	f.Int64Var(&cfg.MaxBody, "max-body", 64<<20, "largest request body, bytes")
+	f.IntVar(&cfg.DedupFingers, "dedup-fingers", 4, "best-quality fingers of an enrolment searched for duplicates")
+	return c
+}
+
+func newUserCmd() *cobra.Command {
+	c := &cobra.Command{Use: "user", Short: "Manage the users of a node"}
+	var data, org, role string
+	add := &cobra.Command{
+		Use:   "add NAME --role ROLE [--org ORG]",
+		Short: "Create a user with a new API token, printed once (works on the data directory directly)",
+		Long: `Creates a user in the node's store and prints its API token; only the token's hash is
+kept. It works on the data directory, so it needs file access to the node (running or not),
+which is what makes it the way in for the first admin of a node whose token was lost. Over
+the network, admins use POST /v1/users. Roles: enroller, screener, analyst, auditor, admin.`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			st, err := openStore(data)
+			if err != nil {
+				return err
+			}
+			defer st.Close()
+			a := &audit.Entry{Time: time.Now(), User: "local-cli", Org: org, Role: "admin", Purpose: "user administration"}
+			u, tok, err := server.AddUser(cmd.Context(), st, args[0], org, role, a)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "user %s (role %s) created\ntoken: %s\n", u.ID, u.Role, tok)
+			return nil
+		},
+	}
+	add.Flags().StringVar(&data, "data", defaultData, "data directory of the node")
+	add.Flags().StringVar(&org, "org", "local", "organisation of the user (created when new)")
+	add.Flags().StringVar(&role, "role", "", "role: enroller, screener, analyst, auditor or admin")
+	add.MarkFlagRequired("role")
+	c.AddCommand(add)
+	return c
+}
+
+func newAuditCmd() *cobra.Command {
+	c := &cobra.Command{Use: "audit", Short: "Check the node's audit log"}
+	var data string
+	verify := &cobra.Command{
+		Use:   "verify",
+		Short: "Verify the hash chain of the audit log: any edited, deleted or reordered entry is found",
+		Long: `Reads every audit entry of the node's store in order and checks the hash chain. It prints
+the number of entries and the head hash; keep the head hash elsewhere (or compare it with a
+partner's copy) to detect truncation of the newest entries too. Exits non-zero on a break.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			path := filepath.Join(data, "biomesh.db")
+			if _, err := os.Stat(path); err != nil {
+				return fmt.Errorf("--data %s: no node store: %w", data, err)
+			}
+			st, err := sqlite.Open(path)
+			if err != nil {
+				return err
+			}
+			defer st.Close()
+			n, head, err := server.VerifyAudit(cmd.Context(), st)
+			if err != nil {
+				return fmt.Errorf("audit chain broken after %d good entries: %w", n, err)
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "audit chain intact: %d entries, head %s\n", n, head)
+			return nil
+		},
+	}
+	verify.Flags().StringVar(&data, "data", defaultData, "data directory of the node")
+	c.AddCommand(verify)
+	return c
+}

@@ -1,0 +1,308 @@
+package server
+
+import (
+	"context"
+	_ "embed"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/biomesh/biomesh/audit"
+	"github.com/biomesh/biomesh/fingerprint"
+	"github.com/biomesh/biomesh/store"
+)
+
+func (s *Server) listConflicts(w http.ResponseWriter, r *http.Request, c *caller) error {
+	if err := s.require(r, c, "conflict.list", ""); err != nil {
+		return err
+	}
+	status := r.URL.Query().Get("status")
+	if status != "" && !slices.Contains([]string{store.ConflictOpen, store.ConflictSame, store.ConflictDifferent}, status) {
+		return bad(http.StatusBadRequest, "status %q: one of open, same-person, different-persons", status)
+	}
+	all, err := s.st.Conflicts(r.Context(), status, r.URL.Query().Get("person_id"))
+	if err != nil {
+		return err
+	}
+	// Only conflicts that touch a record of the caller's organisation are shown.
+	var out []store.Conflict
+	for _, cf := range all {
+		if s.ownsEither(r, c, cf) {
+			out = append(out, cf)
+		}
+	}
+	if err := s.audit(r.Context(), c, "conflict.list", status, fmt.Sprintf("ok: %d", len(out))); err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"conflicts": nonNil(out)})
+	return nil
+}
+
+func (s *Server) ownsEither(r *http.Request, c *caller, cf store.Conflict) bool {
+	for _, id := range []string{cf.PersonID, cf.OtherID} {
+		if p, err := s.st.Person(r.Context(), id); err == nil && p.Org == c.Org {
+			return true
+		}
+	}
+	return false
+}
+
+type resolveRequest struct {
+	ConflictID string `json:"conflict_id"`
+	Resolution string `json:"resolution"` // same-person or different-persons
+	Note       string `json:"note"`
+}
+
+// resolveConflict is POST /v1/conflicts: an analyst decides whether the two records are
+// one person (false documents, or a re-enrolment under another name) or two.
+func (s *Server) resolveConflict(w http.ResponseWriter, r *http.Request, c *caller) error {
+	if err := s.require(r, c, "conflict.decide", ""); err != nil {
+		return err
+	}
+	var req resolveRequest
+	if err := decodeJSON(r.Body, "request body", &req); err != nil {
+		return err
+	}
+	if req.Resolution != store.ConflictSame && req.Resolution != store.ConflictDifferent {
+		return bad(http.StatusBadRequest, "resolution %q: same-person or different-persons", req.Resolution)
+	}
+	cf, err := s.st.Conflict(r.Context(), req.ConflictID)
+	if err != nil {
+		return bad(http.StatusNotFound, "conflict %q: not found", req.ConflictID)
+	}
+	if !s.ownsEither(r, c, *cf) {
+		return bad(http.StatusForbidden, "conflict %s concerns no record of organisation %s", cf.ID, c.Org)
+	}
+	if cf.Status != store.ConflictOpen {
+		return bad(http.StatusConflict, "conflict %s was already resolved as %s by %s", cf.ID, cf.Status, cf.ResolvedBy)
+	}
+	cf.Status, cf.Note, cf.ResolvedBy, cf.ResolvedAt = req.Resolution, req.Note, c.ID, s.cfg.Now().UTC()
+	if err := s.st.ResolveConflict(r.Context(), cf, s.entry(c, "conflict.resolve", cf.ID, req.Resolution)); err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"conflict": cf})
+	return nil
+}
+
+type userRequest struct {
+	Name string `json:"name"`
+	Role string `json:"role"`
+	Org  string `json:"org"` // default: the admin's own; another organisation is created when new
+}
+
+// addUser is POST /v1/users: an admin creates a user and receives its token, shown once.
+func (s *Server) addUser(w http.ResponseWriter, r *http.Request, c *caller) error {
+	if err := s.require(r, c, "user.add", ""); err != nil {
+		return err
+	}
+	var req userRequest
+	if err := decodeJSON(r.Body, "request body", &req); err != nil {
+		return err
+	}
+	if req.Org == "" {
+		req.Org = c.Org
+	}
+	u, tok, err := AddUser(r.Context(), s.st, req.Name, req.Org, req.Role, s.entry(c, "user.add", "", ""))
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusCreated, map[string]any{"user": u, "token": tok})
+	return nil
+}
+
+var namePattern = func(s string) bool {
+	if s == "" || len(s) > 64 {
+		return false
+	}
+	for _, r := range s {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '_' || r == '.') {
+			return false
+		}
+	}
+	return true
+}
+
+// AddUser creates a user (and its organisation, when new) with a fresh token, and returns
+// the token: only its hash is stored, so it cannot be shown again. a is the audit entry to
+// record it with (its Action, Target and Result are filled in).
+func AddUser(ctx context.Context, st store.Store, name, org, role string, a *audit.Entry) (*store.User, string, error) {
+	if !namePattern(name) {
+		return nil, "", bad(http.StatusBadRequest, "name %q: 1–64 letters, digits, '-', '_' or '.'", name)
+	}
+	if !namePattern(org) {
+		return nil, "", bad(http.StatusBadRequest, "org %q: 1–64 letters, digits, '-', '_' or '.'", org)
+	}
+	if !slices.Contains(store.Roles, role) {
+		return nil, "", bad(http.StatusBadRequest, "role %q: one of %s", role, strings.Join(store.Roles, ", "))
+	}
+	if _, err := st.Org(ctx, org); errors.Is(err, store.ErrNotFound) {
+		oa := *a
+		oa.Action, oa.Target, oa.Result = "org.add", org, "ok"
+		if err := st.CreateOrg(ctx, &store.Org{ID: org, Name: org, Created: a.Time}, &oa); err != nil && !errors.Is(err, store.ErrConflict) {
+			return nil, "", err
+		}
+	} else if err != nil {
+		return nil, "", err
+	}
+	tok := NewToken()
+	u := &store.User{ID: org + "/" + name, Name: name, Org: org, Role: role, TokenHash: HashToken(tok), Created: a.Time}
+	a.Action, a.Target, a.Result = "user.add", u.ID, "ok: role "+role
+	if err := st.CreateUser(ctx, u, a); err != nil {
+		if errors.Is(err, store.ErrConflict) {
+			return nil, "", bad(http.StatusConflict, "user %s already exists", u.ID)
+		}
+		return nil, "", err
+	}
+	return u, tok, nil
+}
+
+// Bootstrap makes the first organisation and its admin when the store has no user, and
+// returns the admin's token ("" when users already exist).
+func Bootstrap(ctx context.Context, st store.Store, org string, now time.Time) (string, error) {
+	users, err := st.Users(ctx, "")
+	if err != nil {
+		return "", err
+	}
+	if len(users) > 0 {
+		return "", nil
+	}
+	a := &audit.Entry{Time: now, User: "system", Org: org, Role: store.RoleAdmin, Purpose: "first start"}
+	_, tok, err := AddUser(ctx, st, "admin", org, store.RoleAdmin, a)
+	return tok, err
+}
+
+func (s *Server) listUsers(w http.ResponseWriter, r *http.Request, c *caller) error {
+	if err := s.require(r, c, "user.list", ""); err != nil {
+		return err
+	}
+	us, err := s.st.Users(r.Context(), c.Org)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"users": nonNil(us)})
+	return nil
+}
+
+func (s *Server) me(w http.ResponseWriter, r *http.Request, c *caller) error {
+	writeJSON(w, http.StatusOK, map[string]any{"user": c.User})
+	return nil
+}
+
+// auditLog is GET /v1/audit?from=N&limit=M: entries after sequence number N.
+func (s *Server) auditLog(w http.ResponseWriter, r *http.Request, c *caller) error {
+	if err := s.require(r, c, "audit.read", ""); err != nil {
+		return err
+	}
+	from, limit := int64(0), 1000
+	if v := r.URL.Query().Get("from"); v != "" {
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || n < 0 {
+			return bad(http.StatusBadRequest, "from %q: a sequence number ≥ 0", v)
+		}
+		from = n
+	}
+	if v := r.URL.Query().Get("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > 10000 {
+			return bad(http.StatusBadRequest, "limit %q: from 1 to 10000", v)
+		}
+		limit = n
+	}
+	var out []audit.Entry
+	errStop := errors.New("stop")
+	err := s.st.EachAudit(r.Context(), from, func(e *audit.Entry) error {
+		out = append(out, *e)
+		if len(out) >= limit {
+			return errStop
+		}
+		return nil
+	})
+	if err != nil && !errors.Is(err, errStop) {
+		return err
+	}
+	if err := s.audit(r.Context(), c, "audit.read", strconv.FormatInt(from, 10), fmt.Sprintf("ok: %d entries", len(out))); err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"entries": nonNil(out)})
+	return nil
+}
+
+// VerifyAudit checks the whole audit chain of a store; it returns the number of entries and
+// the head hash.
+func VerifyAudit(ctx context.Context, st store.Store) (int64, string, error) {
+	var v audit.Verifier
+	err := st.EachAudit(ctx, 0, func(e *audit.Entry) error { return v.Next(e) })
+	return v.Count(), v.Head(), err
+}
+
+func (s *Server) auditVerify(w http.ResponseWriter, r *http.Request, c *caller) error {
+	if err := s.require(r, c, "audit.read", ""); err != nil {
+		return err
+	}
+	n, head, err := VerifyAudit(r.Context(), s.st)
+	var ae *audit.Error
+	if errors.As(err, &ae) {
+		writeJSON(w, http.StatusOK, map[string]any{"ok": false, "entries": n, "error": ae.Error(), "break_at": ae.Seq})
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"ok": true, "entries": n, "head": head})
+	return nil
+}
+
+//go:embed openapi.json
+var openAPIDoc []byte
+
+func (s *Server) openAPI(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Write(openAPIDoc)
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		http.Error(w, `{"error":"internal: response encoding failed"}`, http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	w.Write(append(b, '\n'))
+}
+
+func writeError(w http.ResponseWriter, status int, format string, a ...any) {
+	writeJSON(w, status, map[string]string{"error": fmt.Sprintf(format, a...)})
+}
+
+// fail answers an error: 4xx with its message for request errors, 500 with a reference
+// (and the detail in the log) for anything else.
+func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
+	st := statusOf(err)
+	if st == http.StatusInternalServerError {
+		var ref [4]byte
+		copy(ref[:], HashToken(err.Error()))
+		s.cfg.Logger.Error("request failed", "method", r.Method, "path", r.URL.Path, "ref", hex.EncodeToString(ref[:]), "err", err)
+		writeError(w, st, "internal error (reference %s); nothing was changed unless the response said so", hex.EncodeToString(ref[:]))
+		return
+	}
+	if st == 499 {
+		return
+	}
+	writeError(w, st, "%s", err.Error())
+}
+
+func decodeFingerTemplate(b []byte) (*fingerprint.Template, error) {
+	var t fingerprint.Template
+	if err := t.UnmarshalBinary(b); err != nil {
+		return nil, err
+	}
+	return &t, nil
+}

@@ -1,0 +1,295 @@
+package server
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"runtime"
+	"sort"
+	"sync"
+
+	"github.com/biomesh/biomesh/fingerprint"
+	"github.com/biomesh/biomesh/fingerprint/match"
+	"github.com/biomesh/biomesh/gallery"
+	"github.com/biomesh/biomesh/store"
+)
+
+// fingerGallery is the in-memory 1:N gallery of enrolled fingers, keyed by person ID.
+type fingerGallery struct {
+	g *gallery.Gallery[*match.Candidate]
+}
+
+func newFingerGallery() *fingerGallery {
+	return &fingerGallery{g: gallery.New[*match.Candidate]()}
+}
+
+// load fills the gallery from the store. Templates are decoded and prepared on all cores;
+// the store streams them in ID order, so each person's samples arrive in enrolment order.
+func (f *fingerGallery) load(ctx context.Context, st store.Store) error {
+	type item struct {
+		person string
+		pos    int
+		tpl    []byte
+		id     int64
+	}
+	type done struct {
+		person string
+		s      gallery.Sample[*match.Candidate]
+	}
+	workers := runtime.GOMAXPROCS(0)
+	in := make(chan []item, workers*2)
+	out := make(chan []done, workers*2)
+	var wg sync.WaitGroup
+	var firstErr error
+	var errMu sync.Mutex
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for batch := range in {
+				res := make([]done, 0, len(batch))
+				for _, it := range batch {
+					var t fingerprint.Template
+					if err := t.UnmarshalBinary(it.tpl); err != nil {
+						errMu.Lock()
+						if firstErr == nil {
+							firstErr = fmt.Errorf("sample %d of person %s: %w", it.id, it.person, err)
+						}
+						errMu.Unlock()
+						continue
+					}
+					res = append(res, done{it.person, gallery.Sample[*match.Candidate]{Position: it.pos, Template: match.NewCandidate(&t)}})
+				}
+				out <- res
+			}
+		}()
+	}
+	// Collect results into per-person sample lists, then put each person once.
+	byPerson := map[string][]gallery.Sample[*match.Candidate]{}
+	var order []string
+	collected := make(chan struct{})
+	go func() {
+		for res := range out {
+			for _, d := range res {
+				if _, ok := byPerson[d.person]; !ok {
+					order = append(order, d.person)
+				}
+				byPerson[d.person] = append(byPerson[d.person], d.s)
+			}
+		}
+		close(collected)
+	}()
+	const batchLen = 512
+	batch := make([]item, 0, batchLen)
+	err := st.EachTemplate(ctx, store.Finger, func(s store.Sample) error {
+		batch = append(batch, item{s.PersonID, s.Position, s.Template, s.ID})
+		if len(batch) == batchLen {
+			in <- batch
+			batch = make([]item, 0, batchLen)
+		}
+		return nil
+	})
+	if len(batch) > 0 {
+		in <- batch
+	}
+	close(in)
+	wg.Wait()
+	close(out)
+	<-collected
+	if err != nil {
+		return err
+	}
+	if firstErr != nil {
+		return firstErr
+	}
+	for _, p := range order {
+		f.g.Put(p, byPerson[p])
+	}
+	return nil
+}
+
+// add puts a person's new finger samples into the gallery.
+func (f *fingerGallery) add(person string, samples []*sample) {
+	var add []gallery.Sample[*match.Candidate]
+	for _, s := range samples {
+		if s.finger != nil {
+			add = append(add, gallery.Sample[*match.Candidate]{Position: s.rec.Position, Template: match.NewCandidate(s.finger)})
+		}
+	}
+	if len(add) > 0 {
+		f.g.Add(person, add...)
+	}
+}
+
+// probes turns finger samples into gallery probes (prepared once, shared by all workers).
+func fingerProbes(samples []*sample) []gallery.Probe[*match.Candidate] {
+	var ps []gallery.Probe[*match.Candidate]
+	for _, s := range samples {
+		if s.finger == nil {
+			continue
+		}
+		p := match.Prepare(s.finger)
+		ps = append(ps, gallery.Probe[*match.Candidate]{Position: s.rec.Position, Score: p.Compare})
+	}
+	return ps
+}
+
+// candidate is one person of a fused candidate list.
+type candidate struct {
+	PersonID string             `json:"person_id"`
+	Score    float64            `json:"score"`
+	Fingers  []float64          `json:"finger_scores,omitempty"` // per probe finger, in request order
+	Person   *store.Person      `json:"person,omitempty"`        // for callers who may see it
+	Watch    store.WatchLevel   `json:"watch,omitempty"`
+	perMod   map[string]float64 // modality → fused score
+}
+
+// search runs the probe samples against every modality's gallery and fuses the results by
+// adding calibrated scores per person. It returns the k best persons, best first, and the
+// number of probe samples that took part (the fusion's degrees of freedom).
+func (s *Server) search(samples []*sample, k int) ([]candidate, int, error) {
+	probes := fingerProbes(samples)
+	if len(probes) == 0 {
+		return nil, 0, bad(422, "no searchable sample: only finger samples can be searched on this node")
+	}
+	subjects, _ := s.fingers.g.Len()
+	if subjects == 0 {
+		return nil, len(probes), nil
+	}
+	// Ask each modality for more than k so that fusion across modalities rarely misses a
+	// person who is strong in one and absent from another's top list.
+	found, err := s.fingers.g.Search(probes, max(k, 50))
+	if err != nil {
+		return nil, 0, err
+	}
+	out := make([]candidate, 0, len(found))
+	for _, c := range found {
+		out = append(out, candidate{PersonID: c.Subject, Score: c.Score, Fingers: c.Scores, perMod: map[string]float64{"finger": c.Score}})
+	}
+	sort.SliceStable(out, func(i, j int) bool { return out[i].Score > out[j].Score })
+	if len(out) > k {
+		out = out[:k]
+	}
+	return out, len(probes), nil
+}
+
+// searchRecent compares the samples against persons enrolled since the recent log's
+// sequence number seq (see recentLog) and returns the best of them, if any.
+func (s *Server) searchRecent(samples []*sample, since uint64) []candidate {
+	probes := fingerProbes(samples)
+	if len(probes) == 0 {
+		return nil
+	}
+	var out []candidate
+	for _, e := range s.recent.since(since) {
+		g := gallery.New[*match.Candidate]()
+		g.Put(e.person, e.fingers)
+		found, err := g.Search(probes, 1)
+		if err != nil || len(found) == 0 {
+			continue
+		}
+		out = append(out, candidate{PersonID: e.person, Score: found[0].Score, Fingers: found[0].Scores})
+	}
+	sort.SliceStable(out, func(i, j int) bool { return out[i].Score > out[j].Score })
+	return out
+}
+
+// recentLog remembers the finger samples of the last enrolments, so that an enrolment can
+// be checked against persons enrolled while its main search was running (see enrolMu).
+type recentLog struct {
+	mu      sync.Mutex
+	seq     uint64
+	entries []recentEntry
+}
+
+type recentEntry struct {
+	seq     uint64
+	person  string
+	fingers []gallery.Sample[*match.Candidate]
+}
+
+func newRecentLog() *recentLog { return &recentLog{} }
+
+// mark returns the current sequence number.
+func (l *recentLog) mark() uint64 {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.seq
+}
+
+func (l *recentLog) add(person string, samples []*sample) {
+	var fs []gallery.Sample[*match.Candidate]
+	for _, s := range samples {
+		if s.finger != nil {
+			fs = append(fs, gallery.Sample[*match.Candidate]{Position: s.rec.Position, Template: match.NewCandidate(s.finger)})
+		}
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.seq++
+	l.entries = append(l.entries, recentEntry{l.seq, person, fs})
+	// Keep the last 1,024: a main search takes well under the time 1,024 enrolments need.
+	if len(l.entries) > 1024 {
+		l.entries = append(l.entries[:0:0], l.entries[len(l.entries)-1024:]...)
+	}
+}
+
+func (l *recentLog) since(seq uint64) []recentEntry {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	i := sort.Search(len(l.entries), func(i int) bool { return l.entries[i].seq > seq })
+	return append([]recentEntry(nil), l.entries[i:]...)
+}
+
+// lambda is the rate of the impostor score distribution on the calibrated scale:
+// P(score ≥ x) = 10^(−x/10) = e^(−λx).
+var lambda = math.Ln10 / 10
+
+// fusedTail returns P(S ≥ t) for the sum S of k independent impostor scores on the
+// calibrated scale: S is Gamma(k, λ), so P(S ≥ t) = e^(−λt) Σ_{i<k} (λt)^i / i!.
+func fusedTail(k int, t float64) float64 {
+	if t <= 0 {
+		return 1
+	}
+	x := lambda * t
+	term, sum := 1.0, 1.0
+	for i := 1; i < k; i++ {
+		term *= x / float64(i)
+		sum += term
+	}
+	return math.Exp(-x) * sum
+}
+
+// threshold returns the fused score at which k independent impostor scores reach rate p
+// (P(S ≥ t) = p), by bisection.
+func threshold(k int, p float64) float64 {
+	if k < 1 {
+		k = 1
+	}
+	lo, hi := 0.0, 10.0
+	for fusedTail(k, hi) > p {
+		hi *= 2
+	}
+	for range 60 {
+		mid := (lo + hi) / 2
+		if fusedTail(k, mid) > p {
+			lo = mid
+		} else {
+			hi = mid
+		}
+	}
+	return hi
+}
+
+// identifyThreshold is the fused score above which a 1:N search of k probe samples against
+// n persons is a hit at the configured FPIR: each of the n non-mated persons may exceed it
+// with probability FPIR/n.
+func (s *Server) identifyThreshold(k, n int) float64 {
+	return threshold(k, s.cfg.FPIR/float64(max(n, 1)))
+}
+
+// verifyThreshold is the fused score above which a 1:1 comparison of k probe samples is a
+// match at the configured FMR.
+func (s *Server) verifyThreshold(k int) float64 {
+	return threshold(k, s.cfg.FMR)
+}

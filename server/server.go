@@ -1,0 +1,230 @@
+// Package server is the node's HTTP API (/v1): enrolment with de-duplication, 1:N
+// identification, 1:1 verification, encounters from hand-held devices, watch lists and their
+// alert stream, identity conflicts, users and roles, and the audit log.
+//
+// The server wires the other packages together and owns no algorithm of its own: templates
+// come from the modality engines (fingerprint now), 1:N search from package gallery, records
+// and the audit chain from a store.Store. Data flows one way: request → template → gallery
+// → candidate list → decision → record, audit and alerts.
+//
+// Every request is authenticated by a bearer token, checked against the caller's role before
+// anything is read, and audited (including refusals). Errors are JSON objects
+// {"error": "..."} with a 4xx status that names the input and the reason; a 500 means a bug
+// or a failed disk, never bad input.
+package server
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base32"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"runtime"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/biomesh/biomesh/store"
+)
+
+// Config is a node's configuration. The zero value of each field means its default.
+type Config struct {
+	// FPIR is the false-positive identification rate at which 1:N searches decide hit or
+	// no-hit (default 0.001: one non-mated search in a thousand returns a false hit).
+	FPIR float64
+	// FMR is the false match rate at which 1:1 verification decides (default 0.0001).
+	FMR float64
+	// MaxBody is the largest request body accepted, in bytes (default 64 MiB: ten
+	// uncompressed 1000 ppi prints fit).
+	MaxBody int64
+	// Candidates is the default candidate-list length of an identification (default 10).
+	Candidates int
+	// DedupFingers is the number of best-quality fingers of an enrolment searched for
+	// duplicates (default 4). Every finger is stored and enrolled; only the search uses fewer,
+	// since its cost grows with probe fingers × gallery size.
+	DedupFingers int
+	// Workers bounds concurrent template extractions (default GOMAXPROCS).
+	Workers int
+	// Logger receives request and start-up logs (default slog.Default()).
+	Logger *slog.Logger
+	// Now returns the current time (default time.Now); tests set it.
+	Now func() time.Time
+}
+
+func (c *Config) withDefaults() Config {
+	d := *c
+	if d.FPIR <= 0 || d.FPIR >= 1 {
+		d.FPIR = 0.001
+	}
+	if d.FMR <= 0 || d.FMR >= 1 {
+		d.FMR = 0.0001
+	}
+	if d.MaxBody <= 0 {
+		d.MaxBody = 64 << 20
+	}
+	if d.Candidates <= 0 {
+		d.Candidates = 10
+	}
+	if d.DedupFingers <= 0 {
+		d.DedupFingers = 4
+	}
+	if d.Workers <= 0 {
+		d.Workers = runtime.GOMAXPROCS(0)
+	}
+	if d.Logger == nil {
+		d.Logger = slog.Default()
+	}
+	if d.Now == nil {
+		d.Now = time.Now
+	}
+	return d
+}
+
+// Server is one node's API over a store. Create it with New, serve Handler.
+type Server struct {
+	cfg     Config
+	st      store.Store
+	fingers *fingerGallery
+	alerts  *hub
+	extract chan struct{} // semaphore bounding concurrent extractions
+
+	// enrolMu serialises the last step of an enrolment (search against persons enrolled
+	// since the main search, store, gallery update), so that two enrolments of the same
+	// person racing each other cannot both miss each other.
+	enrolMu sync.Mutex
+	recent  *recentLog
+
+	mux *http.ServeMux
+}
+
+// New opens the server over st: it loads the galleries from the store (which may take a
+// few seconds for a large node) and returns a server ready to serve.
+func New(ctx context.Context, st store.Store, cfg Config) (*Server, error) {
+	c := cfg.withDefaults()
+	s := &Server{
+		cfg:     c,
+		st:      st,
+		fingers: newFingerGallery(),
+		alerts:  newHub(256),
+		extract: make(chan struct{}, c.Workers),
+		recent:  newRecentLog(),
+	}
+	t0 := time.Now()
+	if err := s.fingers.load(ctx, st); err != nil {
+		return nil, fmt.Errorf("loading the finger gallery: %w", err)
+	}
+	subjects, samples := s.fingers.g.Len()
+	c.Logger.Info("galleries loaded", "persons", subjects, "fingers", samples, "took", time.Since(t0).Round(time.Millisecond))
+	s.routes()
+	return s, nil
+}
+
+// Handler returns the HTTP handler of the /v1 API.
+func (s *Server) Handler() http.Handler { return s.mux }
+
+// Serve accepts connections on l until ctx is cancelled, then shuts down gracefully
+// (in-flight requests finish; alert streams are closed).
+func (s *Server) Serve(ctx context.Context, l net.Listener) error {
+	hs := &http.Server{
+		Handler:           s.Handler(),
+		ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		BaseContext:       func(net.Listener) context.Context { return ctx },
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- hs.Serve(l) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	s.alerts.close()
+	sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	return hs.Shutdown(sctx)
+}
+
+func (s *Server) routes() {
+	m := http.NewServeMux()
+	m.HandleFunc("GET /v1/openapi.json", s.openAPI)
+	m.HandleFunc("GET /v1/health", s.health)
+	m.Handle("POST /v1/persons", s.auth(s.enrol))
+	m.Handle("GET /v1/persons", s.auth(s.searchPersons))
+	m.Handle("GET /v1/persons/{id}", s.auth(s.getPerson))
+	m.Handle("PUT /v1/persons/{id}", s.auth(s.updatePerson))
+	m.Handle("DELETE /v1/persons/{id}", s.auth(s.deletePerson))
+	m.Handle("GET /v1/persons/{id}/timeline", s.auth(s.timeline))
+	m.Handle("PUT /v1/persons/{id}/watch", s.auth(s.setWatch))
+	m.Handle("POST /v1/persons/{id}/family", s.auth(s.addFamily))
+	m.Handle("GET /v1/persons/{id}/samples/{sample}/image", s.auth(s.sampleImage))
+	m.Handle("POST /v1/identify", s.auth(s.identify))
+	m.Handle("POST /v1/verify", s.auth(s.verify))
+	m.Handle("POST /v1/encounters", s.auth(s.encounter))
+	m.Handle("GET /v1/alerts", s.auth(s.alertStream))
+	m.Handle("GET /v1/conflicts", s.auth(s.listConflicts))
+	m.Handle("POST /v1/conflicts", s.auth(s.resolveConflict))
+	m.Handle("GET /v1/users", s.auth(s.listUsers))
+	m.Handle("POST /v1/users", s.auth(s.addUser))
+	m.Handle("GET /v1/me", s.auth(s.me))
+	m.Handle("GET /v1/audit", s.auth(s.auditLog))
+	m.Handle("GET /v1/audit/verify", s.auth(s.auditVerify))
+	m.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		writeError(w, http.StatusNotFound, "%s %s: no such endpoint (see /v1/openapi.json)", r.Method, r.URL.Path)
+	})
+	s.mux = m
+}
+
+func (s *Server) health(w http.ResponseWriter, r *http.Request) {
+	subjects, samples := s.fingers.g.Len()
+	writeJSON(w, http.StatusOK, map[string]any{"status": "ok", "persons_with_fingers": subjects, "fingers": samples})
+}
+
+// newID returns a prefixed random identifier such as "P-7KQ2…": 80 random bits, base32.
+func newID(prefix string) string {
+	var b [10]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		panic(err) // crypto/rand never fails on supported platforms
+	}
+	return prefix + "-" + base32.StdEncoding.EncodeToString(b[:])
+}
+
+// NewToken returns a fresh API token: 256 random bits, prefixed so leaked tokens are easy to
+// recognise in logs and scanners.
+func NewToken() string {
+	var b [32]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		panic(err)
+	}
+	return "bm_" + strings.ToLower(strings.TrimRight(base32.StdEncoding.EncodeToString(b[:]), "="))
+}
+
+// statusOf maps a store or validation error onto an HTTP status.
+func statusOf(err error) int {
+	var be *badRequest
+	switch {
+	case errors.As(err, &be):
+		return be.status
+	case errors.Is(err, store.ErrNotFound):
+		return http.StatusNotFound
+	case errors.Is(err, store.ErrConflict):
+		return http.StatusConflict
+	case errors.Is(err, context.Canceled):
+		return 499
+	}
+	return http.StatusInternalServerError
+}
+
+// badRequest is an error caused by the request, with its status.
+type badRequest struct {
+	status int
+	msg    string
+}
+
+func (e *badRequest) Error() string { return e.msg }
+
+func bad(status int, format string, a ...any) error {
+	return &badRequest{status: status, msg: fmt.Sprintf(format, a...)}
+}
