@@ -41,6 +41,7 @@ var permissions = map[string][]string{
 	"encounter":       {store.RoleEnroller, store.RoleScreener, store.RoleAnalyst, store.RoleAdmin},
 	"person.read":     {store.RoleAnalyst, store.RoleAdmin},
 	"person.search":   {store.RoleAnalyst, store.RoleAdmin},
+	"person.timeline": {store.RoleAnalyst, store.RoleAdmin},
 	"person.update":   {store.RoleAnalyst, store.RoleAdmin},
 	"person.delete":   {store.RoleAdmin},
 	"watch.set":       {store.RoleAnalyst, store.RoleAdmin},
@@ -92,6 +93,10 @@ func (s *Server) auth(h handler) http.Handler {
 		}
 		if err != nil {
 			s.fail(w, r, err)
+			return
+		}
+		if r.ContentLength > s.cfg.MaxBody {
+			writeError(w, http.StatusRequestEntityTooLarge, "request body: %d bytes, larger than the limit of %d bytes", r.ContentLength, s.cfg.MaxBody)
 			return
 		}
 		c := &caller{User: *u, purpose: strings.TrimSpace(r.Header.Get("X-Biomesh-Purpose"))}

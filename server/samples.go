@@ -3,6 +3,7 @@ package server
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -79,6 +80,8 @@ func decodeJSON(body io.Reader, name string, v any) error {
 			return bad(http.StatusBadRequest, "%s: malformed JSON at byte %d: %v", name, se.Offset, err)
 		case errors.As(err, &te):
 			return bad(http.StatusBadRequest, "%s: field %q: expected %s, got JSON %s", name, te.Field, te.Type, te.Value)
+		case errors.As(err, new(base64.CorruptInputError)):
+			return bad(http.StatusBadRequest, "%s: an image or template field is not valid base64 (%v)", name, err)
 		case errors.Is(err, io.ErrUnexpectedEOF):
 			return bad(http.StatusBadRequest, "%s: truncated JSON", name)
 		}
