@@ -359,4 +359,3 @@ func TestServeConcurrentClients(t *testing.T) {
 		t.Logf("audit chain intact: %d entries", n)
 	}
 }
-
