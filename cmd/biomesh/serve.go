@@ -32,6 +32,7 @@ func openStore(dir string) (*sqlite.DB, error) {
 func newServeCmd() *cobra.Command {
 	var (
 		data, listen, org, tokenFile string
+		demo                         bool
 		cfg                          server.Config
 	)
 	c := &cobra.Command{
@@ -73,7 +74,26 @@ already on disk.`,
 			if err != nil {
 				return fmt.Errorf("--listen %s: %w", listen, err)
 			}
-			fmt.Fprintf(cmd.OutOrStdout(), "biomesh node listening on http://%s/v1 (data in %s)\n", l.Addr(), data)
+			url := "http://" + l.Addr().String()
+			fmt.Fprintf(cmd.OutOrStdout(), "biomesh node listening on %s/v1 (data in %s)\n", url, data)
+			if demo {
+				// The demo talks to the node over HTTP like any client, with a user of its own.
+				a := &audit.Entry{Time: time.Now(), User: "system", Org: org, Role: "admin", Purpose: "demonstration"}
+				u, dtok, err := server.AddUser(ctx, st, fmt.Sprintf("demo-%d", time.Now().UnixNano()), org, "admin", a)
+				if err != nil {
+					return err
+				}
+				fmt.Fprintf(cmd.OutOrStdout(), "Demo user %s, token: %s\n", u.ID, dtok)
+				seed := uint64(1)
+				if tok == "" {
+					seed = uint64(time.Now().UnixNano()) // new people on every later run
+				}
+				go func() {
+					if err := runDemo(ctx, cmd.OutOrStdout(), url, dtok, seed); err != nil && ctx.Err() == nil {
+						fmt.Fprintln(cmd.ErrOrStderr(), "demo:", err)
+					}
+				}()
+			}
 			err = srv.Serve(ctx, l)
 			if errors.Is(err, context.Canceled) {
 				err = nil
@@ -85,6 +105,7 @@ already on disk.`,
 	f.StringVar(&data, "data", defaultData, "data directory (the SQLite store)")
 	f.StringVar(&listen, "listen", "127.0.0.1:8470", "address to listen on (loopback by default; use a TLS-terminating proxy beyond it)")
 	f.StringVar(&org, "org", "local", "the node's own organisation, created on first start")
+	f.BoolVar(&demo, "demo", false, "after start, enrol synthetic persons and show identification, an encounter and an identity conflict")
 	f.StringVar(&tokenFile, "admin-token-file", "", "on first start, also write the admin token to this file (mode 0600)")
 	f.Float64Var(&cfg.FPIR, "fpir", 0.001, "false-positive identification rate at which 1:N searches decide")
 	f.Float64Var(&cfg.FMR, "fmr", 0.0001, "false match rate at which 1:1 verification decides")
