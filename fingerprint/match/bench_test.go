@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/biomesh/biomesh/fingerprint"
+	"github.com/biomesh/biomesh/fingerprint/synthtpl"
 )
 
 // vendorTemplates loads the 80 commercial ISO records of FVC2002 DB3_B.
@@ -57,4 +58,32 @@ func BenchmarkPrepare(b *testing.B) {
 	for i := 0; b.Loop(); i++ {
 		Prepare(ts[i%len(ts)])
 	}
+}
+
+// synthImpostors returns 20 probes and 1,000 impostor candidates made by fingerprint/synthtpl
+// (default parameters, 44 minutiae on average, as in the gallery scale tests): probes are
+// impression 1 of the first two fingers of persons 0–9, candidates impression 0 of fingers
+// of persons 10 and up.
+func synthImpostors() ([]*Probe, []*Candidate) {
+	var probes []*Probe
+	for person := range 10 {
+		for f := range 2 {
+			probes = append(probes, Prepare(synthtpl.Impression(synthtpl.Finger(1, person, f, nil), 1, 1, nil)))
+		}
+	}
+	cands := make([]*Candidate, 1000)
+	for i := range cands {
+		cands[i] = NewCandidate(synthtpl.Impression(synthtpl.Finger(1, 10+i/2, i%2, nil), 1, 0, nil))
+	}
+	return probes, cands
+}
+
+// BenchmarkCompareSynthetic measures prepared-probe comparisons of synthetic impostors, the
+// case that dominates 1:N search on a gallery of such templates.
+func BenchmarkCompareSynthetic(b *testing.B) {
+	probes, cands := synthImpostors()
+	for i := 0; b.Loop(); i++ {
+		probes[i/len(cands)%len(probes)].Compare(cands[i%len(cands)])
+	}
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "comparisons/s")
 }

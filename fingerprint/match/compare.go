@@ -2,6 +2,7 @@ package match
 
 import (
 	"cmp"
+	"encoding/binary"
 	"math"
 	"slices"
 	"sync"
@@ -10,11 +11,16 @@ import (
 )
 
 // Probe is a template prepared as the probe side of many comparisons (1:N): its edges sit in
-// a hash table keyed by quantised edge geometry. A Probe is immutable and safe for concurrent
+// a hash table keyed by quantised edge geometry. It embeds its own compact Candidate, so a
+// probe can be compared with another probe. A Probe is immutable and safe for concurrent
 // use.
 type Probe struct {
 	Candidate
-	offsets []uint32 // CSR: entries of key k are entries[offsets[k]:offsets[k+1]]
+	m       []minutia
+	edges   []edge
+	hull    []point
+	hullL   []float32 // length of hull edge i → i+1
+	offsets []uint32  // CSR: entries of key k are entries[offsets[k]:offsets[k+1]]
 	entries []tableEntry
 }
 
@@ -33,7 +39,7 @@ var (
 )
 
 func edgeKey(dq, aq, bq int) int {
-	return (dq*params.angleBins+aq)*params.angleBins + bq
+	return (dq*angleBins+aq)*angleBins + bq
 }
 
 func distTol(d float32) float32 {
@@ -42,7 +48,12 @@ func distTol(d float32) float32 {
 
 // Prepare makes a probe from a template.
 func Prepare(t *fingerprint.Template) *Probe {
-	p := &Probe{Candidate: *NewCandidate(t)}
+	pr := prepare(t)
+	p := &Probe{Candidate: pr.candidate(), m: pr.m, edges: pr.edges()}
+	for _, i := range pr.hull {
+		p.hull = append(p.hull, point{pr.m[i].x, pr.m[i].y})
+	}
+	p.hullL = hullLengths(p.hull, nil)
 	nk := distBuckets * params.angleBins * params.angleBins
 	counts := make([]uint32, nk+1)
 	p.forEachKey(func(k, _ int) { counts[k+1]++ })
@@ -104,6 +115,66 @@ type scratch struct {
 
 	closeness float32
 	usedC     []bool
+
+	c cand // the candidate being compared, decoded
+}
+
+// cand is a Candidate decoded for one comparison: its minutiae as the comparator's floats
+// (the same values as a Probe's minutiae of the same template) and integer pixels, and,
+// made on first use by a consolidation, its minutiae's x in ascending order and its hull.
+type cand struct {
+	v     candView
+	m     []cminutia
+	ready bool // xs, hull and hullL are made
+	xs    []float32
+	hull  []point
+	hullL []float32
+}
+
+type cminutia struct {
+	x, y, dir float32 // as minutia
+	ix, iy    int32   // pixels, math orientation: X and −Y
+}
+
+// decode fills s.c with the candidate c.
+func (s *scratch) decode(c *Candidate) *cand {
+	d := &s.c
+	d.v = c.view()
+	v := &d.v
+	if cap(d.m) < v.n {
+		d.m = make([]cminutia, v.n)
+	}
+	d.m = d.m[:v.n]
+	for i := range d.m {
+		X := int16(binary.LittleEndian.Uint16(v.pos[4*i:]))
+		Y := int16(binary.LittleEndian.Uint16(v.pos[4*i+2:]))
+		var dir float32
+		if v.dir16 {
+			dir = dir16(binary.LittleEndian.Uint16(v.dir[2*i:]))
+		} else {
+			dir = math.Float32frombits(binary.LittleEndian.Uint32(v.dir[4*i:]))
+		}
+		d.m[i] = cminutia{x: float32(X) - v.cx, y: v.cy - float32(Y), dir: dir, ix: int32(X), iy: -int32(Y)}
+	}
+	d.ready = false
+	return d
+}
+
+// forConsolidation makes the candidate's sorted x and hull, once per comparison.
+func (c *cand) forConsolidation() {
+	if c.ready {
+		return
+	}
+	c.ready = true
+	c.xs = c.xs[:0]
+	for _, i := range c.v.byX {
+		c.xs = append(c.xs, c.m[i].x)
+	}
+	c.hull = c.hull[:0]
+	for _, i := range c.v.hull {
+		c.hull = append(c.hull, point{c.m[i].x, c.m[i].y})
+	}
+	c.hullL = hullLengths(c.hull, c.hullL)
 }
 
 type pairing struct {
@@ -131,16 +202,16 @@ func Compare(probe, candidate *fingerprint.Template) float64 {
 }
 
 func (p *Probe) raw(c *Candidate) float64 {
-	np, nc := len(p.m), len(c.m)
+	np, nc := len(p.m), c.Len()
 	if np < 2 || nc < 2 {
 		return 0
 	}
 	s := scratchPool.Get().(*scratch)
 	defer scratchPool.Put(s)
-	return p.rawWith(c, s)
+	return p.rawWith(s.decode(c), s)
 }
 
-func (p *Probe) rawWith(c *Candidate, s *scratch) float64 {
+func (p *Probe) rawWith(c *cand, s *scratch) float64 {
 	np, nc := len(p.m), len(c.m)
 	if cap(s.votes) < np*nc {
 		s.votes = make([]uint16, np*nc)
@@ -161,42 +232,61 @@ func (p *Probe) rawWith(c *Candidate, s *scratch) float64 {
 	// carries the probe edge's midpoint onto the candidate's. The motions vote in a coarse
 	// (rotation, x, y) histogram; a genuine pair's agreeing edges pile up in one cell and its
 	// neighbours.
-	n := params.angleBins
 	s.hits = s.hits[:0]
 	if s.hough == nil {
 		s.hough = make([]uint16, houghRot*houghT*houghT)
 		s.near = make([]bool, houghRot*houghT*houghT)
 	}
 	s.touched = s.touched[:0]
-	for ci := range c.edges {
-		ce := &c.edges[ci]
-		dq := int(ce.d / params.distBucket)
-		key := edgeKey(dq, int(ce.a*angleScale)%n, int(ce.b*angleScale)%n)
-		for _, te := range p.entries[p.offsets[key]:p.offsets[key+1]] {
-			if ce.qd < te.dmin || ce.qd > te.dmax || absInt8(int8(ce.qa-te.a)) > angleTolQ || absInt8(int8(ce.qb-te.b)) > angleTolQ {
+	// The candidate's edges, grouped by start (to[e] is the end of edge e), with the geometry
+	// recomputed as Probe.edges computes it for the probe (see the package documentation).
+	g := geom()
+	to := c.v.to
+	e := 0
+	for i := range c.m {
+		mi := &c.m[i]
+		for end := e + int(c.v.deg[i]); e < end; e++ {
+			j := int(to[e])
+			mj := &c.m[j]
+			dx, dy := mj.ix-mi.ix, mj.iy-mi.iy
+			l := g.length[dx*dx+dy*dy]
+			raw := g.atan[(dy+maxEdgePx)*atanSide+dx+maxEdgePx]
+			a := normAngle(raw - mi.dir)
+			b := normAngle(mj.dir - mi.dir)
+			key := edgeKey(int(l>>8), angleBin(a), angleBin(b))
+			tes := p.entries[p.offsets[key]:p.offsets[key+1]]
+			if len(tes) == 0 {
 				continue
 			}
-			pi := te.edge
-			pe := &p.edges[pi]
-			rot := ce.v - pe.v
-			if rot < 0 {
-				rot += twoPi
+			qd, qa, qb := uint8(l), quantAngle(a), quantAngle(b)
+			v := normAngle(raw)
+			mx, my := (mi.x+mj.x)/2, (mi.y+mj.y)/2
+			for _, te := range tes {
+				if qd < te.dmin || qd > te.dmax || absInt8(int8(qa-te.a)) > angleTolQ || absInt8(int8(qb-te.b)) > angleTolQ {
+					continue
+				}
+				pi := te.edge
+				pe := &p.edges[pi]
+				rot := v - pe.v
+				if rot < 0 {
+					rot += twoPi
+				}
+				sin, cos := sinCos(rot)
+				tx := mx - (pe.mx*cos - pe.my*sin)
+				ty := my - (pe.mx*sin + pe.my*cos)
+				fr := rot * (houghRot / twoPi)
+				fx := tx/houghStep + houghT/2
+				fy := ty/houghStep + houghT/2
+				if fx < 0.5 || fy < 0.5 || fx >= houghT-0.5 || fy >= houghT-0.5 {
+					continue
+				}
+				cell := ((int(fr)%houghRot)*houghT+int(fx))*houghT + int(fy)
+				s.hits = append(s.hits, edgeHit{pe: pi, cFrom: uint8(i), cTo: uint8(j), cell: uint16(cell)})
+				if s.hough[cell] == 0 {
+					s.touched = append(s.touched, int32(cell))
+				}
+				s.hough[cell]++
 			}
-			sin, cos := sinCos(rot)
-			tx := ce.mx - (pe.mx*cos - pe.my*sin)
-			ty := ce.my - (pe.mx*sin + pe.my*cos)
-			fr := rot * (houghRot / twoPi)
-			fx := tx/houghStep + houghT/2
-			fy := ty/houghStep + houghT/2
-			if fx < 0.5 || fy < 0.5 || fx >= houghT-0.5 || fy >= houghT-0.5 {
-				continue
-			}
-			cell := ((int(fr)%houghRot)*houghT+int(fx))*houghT + int(fy)
-			s.hits = append(s.hits, edgeHit{pe: pi, ce: uint16(ci), cell: uint16(cell)})
-			if s.hough[cell] == 0 {
-				s.touched = append(s.touched, int32(cell))
-			}
-			s.hough[cell]++
 		}
 	}
 	defer func() {
@@ -234,9 +324,9 @@ func (p *Probe) rawWith(c *Candidate, s *scratch) float64 {
 			if !s.near[h.cell] {
 				continue
 			}
-			pe, ce := &p.edges[h.pe], &c.edges[h.ce]
-			vote(int(pe.from), int(ce.from))
-			vote(int(pe.to), int(ce.to))
+			pe := &p.edges[h.pe]
+			vote(int(pe.from), int(h.cFrom))
+			vote(int(pe.to), int(h.cTo))
 		}
 		markNear(s.near, pc, false)
 		for _, k := range topVoted(s.voted, votes, params.seeds) {
@@ -275,7 +365,7 @@ type finalist struct {
 
 // quickCount aligns by the seed pair (i0, j0) and counts the voted pairs (in s.voted) that
 // agree with the alignment, one-to-one in the order they were voted. It ranks seeds cheaply.
-func (p *Probe) quickCount(c *Candidate, i0, j0 int, s *scratch) int {
+func (p *Probe) quickCount(c *cand, i0, j0 int, s *scratch) int {
 	ps, cs := p.m[i0], c.m[j0]
 	t := newTransform(cs.dir-ps.dir, ps.x, ps.y, cs.x, cs.y)
 	nc := len(c.m)
@@ -311,8 +401,9 @@ const (
 )
 
 type edgeHit struct {
-	pe, ce uint16
-	cell   uint16 // motion histogram cell
+	pe         uint16 // probe edge
+	cFrom, cTo uint8  // the candidate edge's minutiae
+	cell       uint16 // motion histogram cell
 }
 
 // markNear sets the cells within one bin of cell (rotation cyclic) to v.
@@ -413,7 +504,8 @@ func (t *transform) apply(x, y float32) point {
 // consolidate aligns the probe on the candidate by the seed pair (i0, j0), pairs minutiae
 // one-to-one under that alignment, then refits the alignment on the pairs (least squares)
 // and pairs again, up to params.refits times, and returns the raw score of the final pairing.
-func (p *Probe) consolidate(c *Candidate, i0, j0 int, s *scratch) float64 {
+func (p *Probe) consolidate(c *cand, i0, j0 int, s *scratch) float64 {
+	c.forConsolidation()
 	ps, cs := p.m[i0], c.m[j0]
 	t := newTransform(cs.dir-ps.dir, ps.x, ps.y, cs.x, cs.y)
 	// The voted pairs that agree with the seed (quickCount) are enough to refit on.
@@ -475,7 +567,7 @@ func (p *Probe) consolidate(c *Candidate, i0, j0 int, s *scratch) float64 {
 
 // pair pairs probe and candidate minutiae one-to-one under t, cheapest first, and returns
 // the number of pairs; s.match[i] is the candidate minutia paired with probe minutia i, or -1.
-func (p *Probe) pair(c *Candidate, t *transform, s *scratch) int {
+func (p *Probe) pair(c *cand, t *transform, s *scratch) int {
 	s.pairs = s.pairs[:0]
 	for i := range p.m {
 		q := t.apply(p.m[i].x, p.m[i].y)
@@ -494,7 +586,7 @@ func (p *Probe) pair(c *Candidate, t *transform, s *scratch) int {
 			}
 		}
 		for k := lo; k < len(c.xs) && c.xs[k] <= q.x+tol; k++ {
-			j := int(c.byX[k])
+			j := int(c.v.byX[k])
 			dx, dy := q.x-c.m[j].x, q.y-c.m[j].y
 			if abs32(dy) > tol {
 				continue

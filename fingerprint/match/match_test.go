@@ -203,3 +203,63 @@ func TestProbeConcurrentUse(t *testing.T) {
 		t.Error(e)
 	}
 }
+
+// The compact Candidate must decode to exactly the minutiae the float form holds, and the
+// comparator's recomputed candidate edges must equal the probe's stored edges, for both
+// direction encodings (float32, and 65536ths of a turn for templates from the codecs).
+func TestCompactCandidate(t *testing.T) {
+	r := rand.New(rand.NewPCG(11, 12))
+	for k := range 20 {
+		tp := randomTemplate(r, 10+5*k)
+		dir16 := k%2 == 1
+		if dir16 {
+			b, err := tp.MarshalBinary()
+			if err != nil {
+				t.Fatal(err)
+			}
+			tp = new(fingerprint.Template)
+			if err := tp.UnmarshalBinary(b); err != nil {
+				t.Fatal(err)
+			}
+		}
+		pr := prepare(tp)
+		c := pr.candidate()
+		if got := c.b[candFlags]&flagDir16 != 0; got != dir16 {
+			t.Fatalf("template %d: dir16 flag %v, want %v", k, got, dir16)
+		}
+		n, ne := len(pr.m), len(pr.to)
+		want := candHeader + 4*n + 2*n + n + n + len(pr.hull) + ne
+		if !dir16 {
+			want += 2 * n
+		}
+		if len(c.b) != want || cap(c.b) != want {
+			t.Errorf("template %d: %d bytes (cap %d), want %d", k, len(c.b), cap(c.b), want)
+		}
+		var s scratch
+		d := s.decode(&c)
+		for i, m := range d.m {
+			if m.x != pr.m[i].x || m.y != pr.m[i].y || m.dir != pr.m[i].dir {
+				t.Fatalf("template %d minutia %d: decoded %+v, want %+v", k, i, m, pr.m[i])
+			}
+		}
+		// The comparator's recomputation of candidate edges (rawWith) against Probe.edges.
+		g := geom()
+		e := 0
+		for _, es := range pr.edges() {
+			mi, mj := &d.m[es.from], &d.m[es.to]
+			dx, dy := mj.ix-mi.ix, mj.iy-mi.iy
+			l := g.length[dx*dx+dy*dy]
+			raw := g.atan[(dy+maxEdgePx)*atanSide+dx+maxEdgePx]
+			a, b := normAngle(raw-mi.dir), normAngle(mj.dir-mi.dir)
+			if int(d.v.to[e]) != int(es.to) || uint8(l) != es.qd || int(l>>8) != int(es.d/params.distBucket) ||
+				a != es.a || b != es.b || normAngle(raw) != es.v || quantAngle(a) != es.qa || quantAngle(b) != es.qb ||
+				angleBin(a) != int(es.a*angleScale)%angleBins || angleBin(b) != int(es.b*angleScale)%angleBins {
+				t.Fatalf("template %d edge %d: recomputed geometry differs from %+v", k, e, es)
+			}
+			e++
+		}
+		if e != len(d.v.to) {
+			t.Fatalf("template %d: %d edges decoded, want %d", k, len(d.v.to), e)
+		}
+	}
+}

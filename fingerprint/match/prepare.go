@@ -18,11 +18,41 @@
 //
 // The raw score is mapped onto the project's calibrated scale, score = −10·log10(FMR), with a
 // table fitted on impostor comparisons (see calibration.go).
+//
+// # Representation
+//
+// A gallery holds one Candidate per enrolled finger, so its form is compact: a single byte
+// slice of about 16 B per minutia (some 720 B for the 44 minutiae of a typical plain
+// impression, against 13.6 KB for the float form it replaces):
+//
+//   - a 12-byte header: the number of minutiae n, format flags, the hull size h and the
+//     centroid (two float32);
+//   - per minutia, its pixel coordinates (2 × int16) and its direction: a uint16 in 65536ths
+//     of a turn when that gives back the float32 direction exactly — it does for templates
+//     decoded from the native (1/16384 turn) and ISO (1/256 turn) codecs, so for a gallery
+//     loaded from the store — and the float32 itself otherwise (fresh extractions);
+//   - per minutia, its rank by x (for the pairing's search by x) and its number of edges;
+//   - the convex hull as h minutia indices;
+//   - the edges as one byte each, the index of their end minutia: edges are grouped by their
+//     start (CSR), so the start is implicit.
+//
+// Nothing derived is stored: each comparison decodes the minutiae into its scratch space
+// (float32 coordinates relative to the centroid, exactly as they were computed from the
+// template) and recomputes each candidate edge's geometry in the loop over edges. Lengths
+// and directions of edges depend only on the integer pixel offsets between their minutiae
+// (at most maxEdgePx), so they come from two shared tables — atan2 of the offset, and the
+// length bucket and rounded length of the squared length — and the rest (edge angles,
+// midpoints, hull edge lengths) from the same float32 expressions as always. Scores are the
+// same, bit for bit, as those of the float form. A Probe keeps the float form (every edge
+// with its geometry, in a hash table) since it is made once per search.
 package match
 
 import (
+	"encoding/binary"
 	"math"
+	"slices"
 	"sort"
+	"sync"
 
 	"github.com/biomesh/biomesh/fingerprint"
 )
@@ -53,11 +83,11 @@ var params = struct {
 }{
 	neighbours:  8,
 	minEdge:     8,
-	maxEdge:     200,
+	maxEdge:     maxEdgePx,
 	maxMinutiae: 120,
 
 	distBucket: 8,
-	angleBins:  32,
+	angleBins:  angleBins,
 	distTolAbs: 6,
 	distTolRel: 0.1,
 	angleTol:   0.38,
@@ -74,12 +104,22 @@ var params = struct {
 	hullMargin:    8,
 }
 
+// maxEdgePx is params.maxEdge as a constant: no edge is longer, so an edge's offsets dx, dy
+// lie within ±maxEdgePx and its squared length within maxEdgePx² (the tables below).
+const maxEdgePx = 200
+
+// angleBins is params.angleBins as a constant, a power of two.
+const angleBins = 32
+
+// minutia is a minutia in the comparator's frame: coordinates relative to the template's
+// centroid, math orientation (y grows upwards).
 type minutia struct {
-	x, y float32 // math orientation: y grows upwards (image y negated)
+	x, y float32
 	dir  float32 // radians, counter-clockwise, [0, 2π)
-	typ  fingerprint.MinutiaType
 }
 
+// edge is a probe edge with its whole geometry. Candidates store only an edge's end
+// (see Candidate); the comparator recomputes the same values from the minutiae.
 type edge struct {
 	from, to uint8
 	qd       uint8   // length rounded to whole pixels (maxEdge < 256)
@@ -95,17 +135,81 @@ type point struct{ x, y float32 }
 
 // Candidate is a template prepared for comparison: it is the form a gallery keeps in memory.
 // A Candidate is immutable and safe for concurrent use.
+//
+// It is one byte slice (the layout is in the package documentation and at candHeader);
+// the comparator decodes the minutiae into its scratch space and recomputes the edge
+// geometry from them (see rawWith).
 type Candidate struct {
-	m     []minutia
-	byX   []uint8   // minutia indices sorted by x
-	xs    []float32 // their x, ascending
-	edges []edge
-	hull  []point
-	hullL []float32 // length of hull edge i → i+1 (kept by rigid motions)
+	b []byte
+}
+
+// Candidate layout. Invariants: n ≤ params.maxMinutiae (< 256), so minutia indices fit a
+// byte; every degree is ≤ params.neighbours and the degrees sum to the number of edges;
+// every edge i→j has minEdge ≤ length ≤ maxEdgePx, so |dx|, |dy| ≤ maxEdgePx; the hull
+// lists h minutia indices counter-clockwise (fewer than 3 only for degenerate sets, which
+// then contain no point).
+const (
+	candN      = 0  // uint8: number of minutiae n
+	candFlags  = 1  // flags below
+	candH      = 2  // uint8: number of hull points h
+	candCX     = 4  // float32: centroid x, image pixels
+	candCY     = 8  // float32: centroid y, image pixels
+	candHeader = 12 // then n × (int16 X, int16 Y), image pixels;
+	// n directions: uint16 in 1/65536 turn with flagDir16, else float32 radians;
+	// n × uint8 rank by x (byX); n × uint8 degree (edges from each minutia);
+	// h × uint8 hull; one uint8 per edge: its end, edges grouped by start (CSR).
+
+	flagDir16 = 1 // directions stored as uint16 units of a 65536th of a turn
+)
+
+// candView is a decoded Candidate header: the sections of the byte slice.
+type candView struct {
+	n                  int
+	dir16              bool
+	cx, cy             float32
+	pos, dir, byX, deg []byte
+	hull, to           []byte
+}
+
+func (c *Candidate) view() candView {
+	b := c.b
+	if len(b) < candHeader {
+		return candView{}
+	}
+	v := candView{n: int(b[candN]), dir16: b[candFlags]&flagDir16 != 0}
+	v.cx = math.Float32frombits(binary.LittleEndian.Uint32(b[candCX:]))
+	v.cy = math.Float32frombits(binary.LittleEndian.Uint32(b[candCY:]))
+	o := candHeader
+	next := func(size int) []byte {
+		s := b[o : o+size : o+size]
+		o += size
+		return s
+	}
+	v.pos = next(4 * v.n)
+	if v.dir16 {
+		v.dir = next(2 * v.n)
+	} else {
+		v.dir = next(4 * v.n)
+	}
+	v.byX = next(v.n)
+	v.deg = next(v.n)
+	v.hull = next(int(b[candH]))
+	v.to = b[o:]
+	return v
 }
 
 // Len returns the number of minutiae in the prepared template.
-func (c *Candidate) Len() int { return len(c.m) }
+func (c *Candidate) Len() int {
+	if len(c.b) < candHeader {
+		return 0
+	}
+	return int(c.b[candN])
+}
+
+// dir16 returns the direction of u 65536ths of a turn as the comparator holds it.
+func dir16(u uint16) float32 {
+	return normAngle(float32(float64(u) * (2 * math.Pi / 65536)))
+}
 
 const twoPi = 2 * math.Pi
 
@@ -138,9 +242,67 @@ func atan2(y, x float32) float32 {
 	return float32(math.Atan2(float64(y), float64(x)))
 }
 
-// NewCandidate prepares a template for comparison. Templates at another resolution are
-// rescaled to fingerprint.DefaultResolution.
-func NewCandidate(t *fingerprint.Template) *Candidate {
+// quantAngle returns an angle in [0, 2π) in 256ths of a turn, rounded.
+func quantAngle(a float32) uint8 {
+	return uint8(int(math.Round(float64(a)*256/(2*math.Pi))) & 255)
+}
+
+// angleBin returns the hash bucket of an angle in [0, 2π).
+func angleBin(a float32) int {
+	return int(a*angleScale) & (angleBins - 1)
+}
+
+// geometry holds what edge geometry is computed from integer pixel offsets. Edge lengths
+// and directions depend only on the offsets (dx, dy) between the two minutiae, integers
+// within ±maxEdgePx, so they are looked up rather than computed (sqrt, atan2) in the
+// comparator's loop over candidate edges. The values are those the float32 formulas give.
+type geometry struct {
+	// atan[(dy+maxEdgePx)·atanSide + dx+maxEdgePx] = float32(atan2(dy, dx)).
+	atan [atanSide * atanSide]float32
+	// length[dx²+dy²] = distance bucket << 8 | length rounded to whole pixels, for the
+	// length d = float32(√(dx²+dy²)) of an edge.
+	length [maxEdgePx*maxEdgePx + 1]uint16
+}
+
+const atanSide = 2*maxEdgePx + 1
+
+var geom = sync.OnceValue(func() *geometry {
+	g := new(geometry)
+	for dy := -maxEdgePx; dy <= maxEdgePx; dy++ {
+		for dx := -maxEdgePx; dx <= maxEdgePx; dx++ {
+			g.atan[(dy+maxEdgePx)*atanSide+dx+maxEdgePx] = atan2(float32(dy), float32(dx))
+		}
+	}
+	for d2 := range g.length {
+		d := edgeLength(d2)
+		g.length[d2] = uint16(int(d/params.distBucket))<<8 | uint16(min(255, math.Round(float64(d))))
+	}
+	return g
+})
+
+// edgeLength is the length of an edge of squared length d2 px².
+func edgeLength(d2 int) float32 {
+	return float32(math.Sqrt(float64(d2)))
+}
+
+// prepared is a template in the comparator's working form, from which the compact
+// Candidate and a Probe are made.
+type prepared struct {
+	X, Y   []int16 // image pixel coordinates (y down), clamped to the int16 range
+	m      []minutia
+	cx, cy float32 // centroid, image pixels
+	byX    []uint8 // minutia indices sorted by x
+	deg    []uint8 // edges from each minutia
+	to     []uint8 // edge ends, grouped by start
+	dist   []float32
+	hull   []uint8 // minutia indices, counter-clockwise
+}
+
+// prepare puts a template into the comparator's frame. Templates at another resolution are
+// rescaled to fingerprint.DefaultResolution; templates with more than params.maxMinutiae
+// minutiae keep the best by quality; coordinates beyond the int16 range (65 inches at
+// 500 ppi) are clamped.
+func prepare(t *fingerprint.Template) *prepared {
 	if t.Resolution != 0 && t.Resolution != fingerprint.DefaultResolution {
 		t = t.Rescaled(fingerprint.DefaultResolution)
 	}
@@ -150,120 +312,204 @@ func NewCandidate(t *fingerprint.Template) *Candidate {
 		sort.SliceStable(ms, func(i, j int) bool { return ms[i].Quality > ms[j].Quality })
 		ms = ms[:params.maxMinutiae]
 	}
+	n := len(ms)
+	p := &prepared{X: make([]int16, n), Y: make([]int16, n), m: make([]minutia, n)}
+	for i, m := range ms {
+		p.X[i] = int16(min(math.MaxInt16, max(math.MinInt16, m.X)))
+		p.Y[i] = int16(min(math.MaxInt16, max(math.MinInt16, m.Y)))
+	}
 	// Coordinates are centred on the minutiae's centroid so that the translations between
 	// two templates stay small (see the motion histogram in compare.go).
 	var cx, cy float32
-	for _, m := range ms {
-		cx += float32(m.X)
-		cy += float32(m.Y)
+	for i := range n {
+		cx += float32(p.X[i])
+		cy += float32(p.Y[i])
 	}
-	if len(ms) > 0 {
-		cx, cy = cx/float32(len(ms)), cy/float32(len(ms))
+	if n > 0 {
+		cx, cy = cx/float32(n), cy/float32(n)
 	}
-	c := &Candidate{m: make([]minutia, len(ms))}
+	p.cx, p.cy = cx, cy
 	for i, m := range ms {
-		c.m[i] = minutia{x: float32(m.X) - cx, y: cy - float32(m.Y), dir: normAngle(float32(m.Direction)), typ: m.Type}
+		p.m[i] = minutia{x: float32(p.X[i]) - cx, y: cy - float32(p.Y[i]), dir: normAngle(float32(m.Direction))}
 	}
-	c.byX = make([]uint8, len(c.m))
-	for i := range c.byX {
-		c.byX[i] = uint8(i)
+	p.byX = make([]uint8, n)
+	for i := range p.byX {
+		p.byX[i] = uint8(i)
 	}
-	sort.Slice(c.byX, func(a, b int) bool { return c.m[c.byX[a]].x < c.m[c.byX[b]].x })
-	c.xs = make([]float32, len(c.m))
-	for k, i := range c.byX {
-		c.xs[k] = c.m[i].x
-	}
-	c.edges = buildEdges(c.m)
-	c.hull = convexHull(c.m)
-	c.hullL = make([]float32, len(c.hull))
-	for i, a := range c.hull {
-		b := c.hull[(i+1)%len(c.hull)]
-		c.hullL[i] = float32(math.Hypot(float64(b.x-a.x), float64(b.y-a.y)))
-	}
-	return c
+	slices.SortFunc(p.byX, func(a, b uint8) int { return compare32(p.m[a].x, p.m[b].x) })
+	p.buildEdges()
+	p.hull = convexHull(p.m)
+	return p
 }
 
-// buildEdges links each minutia to its nearest neighbours within [minEdge, maxEdge].
-func buildEdges(m []minutia) []edge {
+// compare32 orders two numbers that are not NaN. The sorts here use the same algorithm
+// (pdqsort) as sort.Slice, which the comparator used to use: ties come out in the same
+// order.
+func compare32(a, b float32) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
+}
+
+// buildEdges links each minutia to its nearest neighbours within [minEdge, maxEdge], nearest
+// first.
+func (p *prepared) buildEdges() {
 	type nb struct {
 		j int
 		d float32
 	}
 	k := params.neighbours
-	edges := make([]edge, 0, len(m)*k)
-	near := make([]nb, 0, len(m))
-	for i := range m {
+	n := len(p.m)
+	p.deg = make([]uint8, n)
+	p.to = make([]uint8, 0, n*k)
+	p.dist = make([]float32, 0, n*k)
+	near := make([]nb, 0, n)
+	for i := range n {
 		near = near[:0]
-		for j := range m {
+		for j := range n {
 			if j == i {
 				continue
 			}
-			dx, dy := m[j].x-m[i].x, m[j].y-m[i].y
-			d := float32(math.Sqrt(float64(dx*dx + dy*dy)))
+			dx, dy := int(p.X[j])-int(p.X[i]), int(p.Y[j])-int(p.Y[i])
+			d := edgeLength(dx*dx + dy*dy)
 			if d < params.minEdge || d > params.maxEdge {
 				continue
 			}
 			near = append(near, nb{j, d})
 		}
-		sort.Slice(near, func(a, b int) bool { return near[a].d < near[b].d })
+		slices.SortFunc(near, func(a, b nb) int { return compare32(a.d, b.d) })
 		if len(near) > k {
 			near = near[:k]
 		}
-		for _, n := range near {
-			edges = append(edges, makeEdge(m, i, n.j, n.d))
+		p.deg[i] = uint8(len(near))
+		for _, nb := range near {
+			p.to = append(p.to, uint8(nb.j))
+			p.dist = append(p.dist, nb.d)
+		}
+	}
+}
+
+// candidate encodes p in the compact form.
+func (p *prepared) candidate() Candidate {
+	n := len(p.m)
+	dir16s := make([]uint16, n)
+	flags := byte(flagDir16)
+	for i, m := range p.m {
+		u := uint16(int(math.Round(float64(m.dir)*65536/(2*math.Pi))) & 0xffff)
+		if dir16(u) != m.dir {
+			flags = 0
+			break
+		}
+		dir16s[i] = u
+	}
+	size := candHeader + 4*n + 4*n + 2*n + len(p.hull) + len(p.to)
+	if flags&flagDir16 != 0 {
+		size -= 2 * n
+	}
+	b := make([]byte, candHeader, size)
+	b[candN], b[candFlags], b[candH] = uint8(n), flags, uint8(len(p.hull))
+	binary.LittleEndian.PutUint32(b[candCX:], math.Float32bits(p.cx))
+	binary.LittleEndian.PutUint32(b[candCY:], math.Float32bits(p.cy))
+	for i := range n {
+		b = binary.LittleEndian.AppendUint16(b, uint16(p.X[i]))
+		b = binary.LittleEndian.AppendUint16(b, uint16(p.Y[i]))
+	}
+	for i, m := range p.m {
+		if flags&flagDir16 != 0 {
+			b = binary.LittleEndian.AppendUint16(b, dir16s[i])
+		} else {
+			b = binary.LittleEndian.AppendUint32(b, math.Float32bits(m.dir))
+		}
+	}
+	b = append(b, p.byX...)
+	b = append(b, p.deg...)
+	b = append(b, p.hull...)
+	b = append(b, p.to...)
+	return Candidate{b: b}
+}
+
+// NewCandidate prepares a template for comparison. Templates at another resolution are
+// rescaled to fingerprint.DefaultResolution.
+func NewCandidate(t *fingerprint.Template) *Candidate {
+	c := prepare(t).candidate()
+	return &c
+}
+
+// edges returns p's edges with their whole geometry, in the order of p.to.
+func (p *prepared) edges() []edge {
+	g := geom()
+	edges := make([]edge, 0, len(p.to))
+	e := 0
+	for i := range p.m {
+		for range p.deg[i] {
+			j := int(p.to[e])
+			dx, dy := int(p.X[j])-int(p.X[i]), int(p.Y[i])-int(p.Y[j])
+			raw := g.atan[(dy+maxEdgePx)*atanSide+dx+maxEdgePx]
+			mi, mj := &p.m[i], &p.m[j]
+			ed := edge{
+				from: uint8(i), to: uint8(j), d: p.dist[e],
+				qd: uint8(g.length[dx*dx+dy*dy]),
+				a:  normAngle(raw - mi.dir),
+				b:  normAngle(mj.dir - mi.dir),
+				v:  normAngle(raw),
+				mx: (mi.x + mj.x) / 2, my: (mi.y + mj.y) / 2,
+			}
+			ed.qa, ed.qb = quantAngle(ed.a), quantAngle(ed.b)
+			edges = append(edges, ed)
+			e++
 		}
 	}
 	return edges
 }
 
-func makeEdge(m []minutia, i, j int, d float32) edge {
-	dx, dy := m[j].x-m[i].x, m[j].y-m[i].y
-	e := edge{
-		from: uint8(i), to: uint8(j), d: d,
-		a: normAngle(atan2(dy, dx) - m[i].dir),
-		b: normAngle(m[j].dir - m[i].dir),
+// convexHull returns the indices of the minutiae on the convex hull of their positions
+// (Andrew's monotone chain), counter-clockwise; all of them when there are fewer than 3.
+func convexHull(m []minutia) []uint8 {
+	idx := make([]uint8, len(m))
+	for i := range idx {
+		idx[i] = uint8(i)
 	}
-	e.v = normAngle(atan2(dy, dx))
-	e.mx, e.my = (m[i].x+m[j].x)/2, (m[i].y+m[j].y)/2
-	e.qd = uint8(min(255, math.Round(float64(d))))
-	e.qa = uint8(int(math.Round(float64(e.a)*256/(2*math.Pi))) & 255)
-	e.qb = uint8(int(math.Round(float64(e.b)*256/(2*math.Pi))) & 255)
-	return e
-}
-
-// convexHull returns the convex hull of the minutiae positions (Andrew's monotone chain),
-// counter-clockwise.
-func convexHull(m []minutia) []point {
-	pts := make([]point, len(m))
-	for i, v := range m {
-		pts[i] = point{v.x, v.y}
-	}
-	sort.Slice(pts, func(i, j int) bool {
-		if pts[i].x != pts[j].x {
-			return pts[i].x < pts[j].x
+	slices.SortFunc(idx, func(i, j uint8) int {
+		if c := compare32(m[i].x, m[j].x); c != 0 {
+			return c
 		}
-		return pts[i].y < pts[j].y
+		return compare32(m[i].y, m[j].y)
 	})
-	if len(pts) < 3 {
-		return pts
+	if len(idx) < 3 {
+		return idx
 	}
+	pt := func(i uint8) point { return point{m[i].x, m[i].y} }
 	cross := func(o, a, b point) float32 { return (a.x-o.x)*(b.y-o.y) - (a.y-o.y)*(b.x-o.x) }
-	h := make([]point, 0, 2*len(pts))
-	for _, p := range pts {
-		for len(h) >= 2 && cross(h[len(h)-2], h[len(h)-1], p) <= 0 {
+	h := make([]uint8, 0, 2*len(idx))
+	for _, p := range idx {
+		for len(h) >= 2 && cross(pt(h[len(h)-2]), pt(h[len(h)-1]), pt(p)) <= 0 {
 			h = h[:len(h)-1]
 		}
 		h = append(h, p)
 	}
 	lower := len(h) + 1
-	for i := len(pts) - 2; i >= 0; i-- {
-		p := pts[i]
-		for len(h) >= lower && cross(h[len(h)-2], h[len(h)-1], p) <= 0 {
+	for i := len(idx) - 2; i >= 0; i-- {
+		p := idx[i]
+		for len(h) >= lower && cross(pt(h[len(h)-2]), pt(h[len(h)-1]), pt(p)) <= 0 {
 			h = h[:len(h)-1]
 		}
 		h = append(h, p)
 	}
-	return h[:len(h)-1]
+	return append([]uint8(nil), h[:len(h)-1]...)
+}
+
+// hullLengths returns the length of each hull edge i → i+1 (kept by rigid motions).
+func hullLengths(h []point, l []float32) []float32 {
+	l = l[:0]
+	for i, a := range h {
+		b := h[(i+1)%len(h)]
+		l = append(l, float32(math.Hypot(float64(b.x-a.x), float64(b.y-a.y))))
+	}
+	return l
 }
 
 // insideHull reports whether p lies inside the counter-clockwise hull h, whose edge
