@@ -93,6 +93,40 @@ type orientationModel struct {
 	archH         float64 // vertical extent of the bulge
 	archA, archS  float64
 	waves         []wave // smooth random perturbation of the doubled angle (image coordinates)
+	// coreWarp[i] and deltaWarp[i] reshape the angle seen from each singular point:
+	// α ↦ α + Σₙ aₙ·sin(n·α + φₙ) (n = 1…len), after Vizcaya and Gerhardt's piecewise-linear
+	// correction of the zero-pole model. Σ n·|aₙ| < 1 keeps the map increasing, and
+	// g(α + 2π) = g(α) + 2π, so the Poincaré indices (the class) are unchanged while the
+	// shape of the loops and whorls varies from finger to finger.
+	coreWarp, deltaWarp [][]warpTerm
+}
+
+// warpTerm is one term a·sin(n·α + ph) of a singular point's angle correction.
+type warpTerm struct{ a, ph float64 }
+
+// warp applies the correction terms ws to the angle α.
+func warp(ws []warpTerm, alpha float64) float64 {
+	g := alpha
+	for n, w := range ws {
+		g += w.a * math.Sin(float64(n+1)*alpha+w.ph)
+	}
+	return g
+}
+
+// newWarp draws terms whose Σ n·|aₙ| is at most total (< 1).
+func newWarp(r *rand.Rand, terms int, total float64) []warpTerm {
+	ws := make([]warpTerm, terms)
+	budget := total * r.Float64()
+	for n := range ws {
+		// split the budget at random between the orders
+		share := budget * r.Float64()
+		if n == terms-1 {
+			share = budget
+		}
+		budget -= share
+		ws[n] = warpTerm{share / float64(n+1), 2 * math.Pi * r.Float64()}
+	}
+	return ws
 }
 
 // wave is one plane wave a·cos(kx·x + ky·y + ph).
@@ -120,11 +154,11 @@ func (m *orientationModel) doubled(x, y float64) (float64, float64) {
 		return math.Cos(t), math.Sin(t)
 	}
 	t := 0.0 // doubled angle in mathematical coordinates
-	for _, c := range m.cores {
-		t += math.Atan2(-(y - c.Y), x-c.X)
+	for i, c := range m.cores {
+		t += warp(m.coreWarp[i], math.Atan2(-(y-c.Y), x-c.X))
 	}
-	for _, d := range m.deltas {
-		t -= math.Atan2(-(y - d.Y), x-d.X)
+	for i, d := range m.deltas {
+		t -= warp(m.deltaWarp[i], math.Atan2(-(y-d.Y), x-d.X))
 	}
 	// image angle φ = −θ
 	t = -t + m.perturbation(x, y)
@@ -160,7 +194,7 @@ func singularPoints(c Class, r *rand.Rand, cx, cy, a, b float64, p *params) *ori
 		}
 		core := Point{cx + u(-0.15, 0.15)*a - side*u(0, 0.15)*a, cy + u(-0.25, 0.1)*b}
 		m.cores = []Point{core}
-		m.deltas = []Point{{core.X + side*u(55, 100), core.Y + u(60, 110)}}
+		m.deltas = []Point{{core.X + side*u(p.loopDeltaX0, p.loopDeltaX1), core.Y + u(p.loopDeltaY0, p.loopDeltaY1)}}
 	case Whorl:
 		c1 := Point{cx + u(-0.12, 0.12)*a, cy + u(-0.25, 0.05)*b}
 		ang := u(-0.6, 0.6) + math.Pi/2 // second core mostly below the first
@@ -172,6 +206,12 @@ func singularPoints(c Class, r *rand.Rand, cx, cy, a, b float64, p *params) *ori
 			{mid.X - u(70, 110), mid.Y + u(60, 110)},
 			{mid.X + u(70, 110), mid.Y + u(60, 110)},
 		}
+	}
+	for range m.cores {
+		m.coreWarp = append(m.coreWarp, newWarp(r, 3, p.oriWarp))
+	}
+	for range m.deltas {
+		m.deltaWarp = append(m.deltaWarp, newWarp(r, 3, p.oriWarp))
 	}
 	return m
 }

@@ -7,13 +7,19 @@
 //     with their natural frequencies (ClassFrequency).
 //  2. singular points and orientation field (class.go): cores and deltas placed per class,
 //     and the zero-pole model of Sherlock and Monro, 2θ = Σ arg(z − core) − Σ arg(z − delta);
-//     arches use a family of upward-bulging ridges instead.
-//  3. ridge-period map and finger mask (master.go): a period of 8–11 px varying smoothly
-//     (a few long plane waves), and an elliptical fingertip, squarer below its centre.
+//     arches use a family of upward-bulging ridges instead. Each singular point's angle is
+//     warped by a random increasing map (after Vizcaya and Gerhardt), so that loops and
+//     whorls of one class differ in shape; smooth random waves perturb the whole field.
+//  3. ridge-period map and finger mask (master.go, flowperiod.go): a period of 8–11 px
+//     varying smoothly (a few long plane waves) and following the spreading of the flow
+//     lines (flowLogPeriod: where they spread the ridges widen instead of multiplying), and
+//     an elliptical fingertip, squarer below its centre.
 //  4. ridge growth (grow.go): sparse random seeds, then iterated Gabor filtering tuned to
 //     the local orientation and period (a kernel bank of orientations × wavelengths,
 //     applied as two rotated 1-D passes over the finger area only), saturating at ±1 after
-//     each iteration; minutiae arise where growing wavefronts meet.
+//     each iteration; minutiae arise where growing wavefronts meet, and two iterations
+//     before the end patches of the pattern are shifted by half a period (stampShifts),
+//     leaving ridge endings and bifurcations of both directions at random places.
 //  5. ground truth: the extractor (fingerprint/extract) run on the clean master; its
 //     minutiae are Master.Minutiae.
 //

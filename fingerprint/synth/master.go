@@ -40,6 +40,7 @@ type Master struct {
 	w, h   int
 	field  []float32 // ridge profile in [−1, 1], positive on ridges, −1 outside the finger
 	mask   []bool
+	om     *orientationModel
 	cx, cy float64 // finger centre
 	a, b   float64 // finger semi-axes
 }
@@ -107,9 +108,10 @@ func NewMaster(seed uint64, opts *MasterOptions) (*Master, error) {
 	m.mask = fingerMask(w, h, m.cx, m.cy, m.a, m.b, p.maskBottomExp)
 
 	om := singularPoints(class, rng, m.cx, m.cy, m.a, m.b, p)
+	m.om = om
 	m.Cores = append([]Point(nil), om.cores...)
 	m.Deltas = append([]Point(nil), om.deltas...)
-	period := periodMap(rng, w, h, o.MinPeriod, o.MaxPeriod, p.periodVar)
+	period := periodMap(rng, w, h, o.MinPeriod, o.MaxPeriod, p.periodVar, om, m.mask)
 	m.field = grow(rng, w, h, m.mask, om, period, o.Iterations, o.SeedSpacing, p)
 	m.Image = m.render()
 	t, err := extract.Extract(m.Image, nil)
@@ -140,9 +142,16 @@ func fingerMask(w, h int, cx, cy, a, b, bottomExp float64) []bool {
 	return mask
 }
 
-// periodMap is a smoothly varying ridge period in [lo, hi]: a random mean plus a few
-// random plane waves of wavelength 200–500 px.
-func periodMap(rng *rand.Rand, w, h int, lo, hi, amp float64) []float32 {
+// periodMap is the ridge period: a random mean in [lo, hi] plus a few random plane waves
+// of wavelength 200–500 px, clamped to [lo, hi], times the flow-following factor (see
+// flowLogPeriod), which may take it up to 20 % below lo and 25 % above hi.
+//
+// Without that factor nearly every minutia of a grown master is one that the flow geometry
+// forces, in the same places and pointing the same way in every finger of a class; with
+// it, impostor scores fall to those of real fingers (FMR at calibrated score 20 from 5.6 %
+// to about 1.3 % on 100 fingers × 8 impressions).
+func periodMap(rng *rand.Rand, w, h int, lo, hi, amp float64, om *orientationModel, mask []bool) []float32 {
+	p := &defaultParams
 	mean := lo + (hi-lo)*(0.25+0.5*rng.Float64())
 	var ws [3]wave
 	for i := range ws {
@@ -150,14 +159,25 @@ func periodMap(rng *rand.Rand, w, h int, lo, hi, amp float64) []float32 {
 		ang := math.Pi * rng.Float64()
 		ws[i] = wave{2 * math.Pi * math.Cos(ang) / l, 2 * math.Pi * math.Sin(ang) / l, 2 * math.Pi * rng.Float64(), amp * (0.5 + rng.Float64())}
 	}
+	var flow []float32
+	if p.flowAdapt > 0 {
+		flow = flowLogPeriod(om, mask, w, h)
+	}
 	out := make([]float32, w*h)
+	blo, bhi := max(5, lo*0.8), min(16, hi*1.25) // within the kernel bank (4–16 px)
 	for y := 0; y < h; y++ {
 		for x := 0; x < w; x++ {
 			v := mean
 			for _, wv := range ws {
 				v += wv.a * math.Cos(wv.kx*float64(x)+wv.ky*float64(y)+wv.ph) / float64(len(ws))
 			}
-			out[y*w+x] = float32(min(hi, max(lo, v)))
+			v = min(hi, max(lo, v))
+			if flow != nil {
+				// a soft limit: the flow would ask for any period near singular points
+				e := p.flowRange * math.Tanh(p.flowAdapt*float64(flow[y*w+x])/p.flowRange)
+				v = min(bhi, max(blo, v*math.Exp(e)))
+			}
+			out[y*w+x] = float32(v)
 		}
 	}
 	return out

@@ -10,12 +10,20 @@ type params struct {
 	minPeriod     float64 // default shortest ridge period
 	maxPeriod     float64 // default longest ridge period
 	periodVar     float64 // amplitude (px) of the smooth spatial variation of the period
+	flowAdapt     float64 // how far the period follows the flow (flowLogPeriod): 0 not at all, 1 fully
+	flowRange     float64 // the flow-following log-period change is limited softly to ±flowRange
 	seedSpacing   float64 // mean distance (px) between the random seeds of the ridge growth
 	iterations    int     // default number of growth iterations
 	fieldBlur     float64 // σ (px) of the smoothing of the grown pattern (ridge profile)
 	localBlock    int     // block size (px) of the local amplitude that normalises each growth iteration
 	localGain     float32 // the response saturates above this fraction of its local amplitude
 	localFloor    float32 // … or of this fraction of the global maximum where the response is weak
+	shifts        float64 // half-period shifted patches per 10,000 px² of finger
+	shiftIter     int     // stamped this many iterations before the end of the growth
+	shiftLenMin   float64 // patch length (px) along the flow, uniform in [min, max]
+	shiftLenMax   float64
+	shiftWidthMin float64 // patch width across the flow, in periods, uniform in [min, max]
+	shiftWidthMax float64
 
 	// --- Gabor kernel bank of the growth
 	bankAngles  int     // orientation bins over [0, π)
@@ -26,12 +34,15 @@ type params struct {
 	sigmaAcross float64 // σ of the Gaussian across the ridge, as a fraction of the wavelength
 
 	// --- singular points and arch model
-	archAmplitude float64 // height (px) of the arch bulge at its strongest
-	archWidth     float64 // σ (px) of the arch bulge across the finger
-	oriWaves      int     // plane waves perturbing the doubled orientation angle
-	oriPerturb    float64 // largest amplitude (rad) of each, on the doubled angle
-	oriWaveMin    float64 // shortest wavelength (px) of the perturbation
-	oriWaveMax    float64 // longest
+	archAmplitude            float64 // height (px) of the arch bulge at its strongest
+	archWidth                float64 // σ (px) of the arch bulge across the finger
+	oriWaves                 int     // plane waves perturbing the doubled orientation angle
+	oriPerturb               float64 // largest amplitude (rad) of each, on the doubled angle
+	oriWaveMin               float64 // shortest wavelength (px) of the perturbation
+	oriWaveMax               float64 // longest
+	oriWarp                  float64 // largest Σ n·|aₙ| of the angle correction of each singular point (< 1)
+	loopDeltaX0, loopDeltaX1 float64 // a loop\'s delta lies this far (px) to the side of the core, uniform in [X0, X1] …
+	loopDeltaY0, loopDeltaY1 float64 // … and this far below it
 
 	// --- impression
 	maxRotation    float64 // default largest rotation (degrees)
@@ -67,12 +78,20 @@ var defaultParams = params{
 	minPeriod:     8,
 	maxPeriod:     11,
 	periodVar:     0.8,
+	flowAdapt:     1,
+	flowRange:     0.5,
 	seedSpacing:   10,
 	iterations:    10,
 	fieldBlur:     1.2,
 	localBlock:    8,
 	localGain:     0.5,
 	localFloor:    0.01,
+	shifts:        8,
+	shiftIter:     2,
+	shiftLenMin:   20,
+	shiftLenMax:   60,
+	shiftWidthMin: 1,
+	shiftWidthMax: 3,
 
 	bankAngles:  36,
 	bankLambda0: 4,
@@ -84,9 +103,14 @@ var defaultParams = params{
 	archAmplitude: 60,
 	archWidth:     70,
 	oriWaves:      3,
-	oriPerturb:    0.25,
+	oriPerturb:    0.5,
 	oriWaveMin:    150,
 	oriWaveMax:    400,
+	oriWarp:       0.4,
+	loopDeltaX0:   55,
+	loopDeltaX1:   100,
+	loopDeltaY0:   60,
+	loopDeltaY1:   110,
 
 	maxRotation:    20,
 	maxTranslation: 25,
