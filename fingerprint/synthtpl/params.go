@@ -18,6 +18,10 @@
 // "biomesh synth templates" writes 1,000,000 templates (one impression per finger) in about
 // 14 s on two cores.
 //
+// WriteStream (or NewWriter) writes the template stream of "biomesh synth templates",
+// records of person, finger, impression and native template, and NewReader reads it back
+// (format in stream.go).
+//
 // Coordinates follow the fingerprint package: 500 ppi, top-left origin, y down, directions
 // counter-clockwise as seen on the image.
 package synthtpl
