@@ -1,7 +1,6 @@
 package match
 
 import (
-	"cmp"
 	"encoding/binary"
 	"math"
 	"slices"
@@ -26,11 +25,15 @@ type Probe struct {
 
 // tableEntry is one probe edge in one hash bucket, carrying what the look-up needs to accept
 // or reject a gallery edge with integer arithmetic and without fetching the edge itself:
-// the accepted length range in whole pixels and the two edge angles in 256ths of a turn.
+// the accepted length range in whole pixels, dmin…dmin+drange, and the two edge angles
+// in 256ths of a turn less angleTolQ, so that a gallery edge (qd, qa, qb) agrees when
+// uint8(qd−dmin) ≤ drange, uint8(qa−a) ≤ 2·angleTolQ and uint8(qb−b) ≤ 2·angleTolQ (one
+// test each, modulo 256; the angles of an edge and of the entries of its bucket never
+// differ by half a turn).
 type tableEntry struct {
-	edge       uint16
-	dmin, dmax uint8
-	a, b       uint8
+	edge         uint16
+	dmin, drange uint8
+	a, b         uint8
 }
 
 var (
@@ -67,11 +70,12 @@ func Prepare(t *fingerprint.Template) *Probe {
 	p.forEachKey(func(k, e int) {
 		pe := &p.edges[e]
 		dt := distTol(pe.d)
+		dmin := uint8(max(0, math.Ceil(float64(pe.d-dt))))
+		dmax := uint8(min(255, math.Floor(float64(pe.d+dt))))
 		p.entries[fill[k]] = tableEntry{
 			edge: uint16(e),
-			dmin: uint8(max(0, math.Ceil(float64(pe.d-dt)))),
-			dmax: uint8(min(255, math.Floor(float64(pe.d+dt)))),
-			a:    pe.qa, b: pe.qb,
+			dmin: dmin, drange: dmax - dmin,
+			a: pe.qa - uint8(angleTolQ), b: pe.qb - uint8(angleTolQ),
 		}
 		fill[k]++
 	})
@@ -105,13 +109,15 @@ type scratch struct {
 	votes []uint16 // probe minutia × candidate minutia
 	voted []int32  // cells with a vote, as i*nc+j
 	pairs []pairing
+	moved []moved
 	match []int
 	hits  []edgeHit
 
-	hough   []uint16 // motion histogram, zero between comparisons
-	touched []int32  // its non-zero cells
-	near    []bool   // cells next to the current peak, false between uses
-	hull    []point  // the probe's hull, moved onto the candidate
+	hough  []uint16 // motion histogram, zero between comparisons
+	agree  []agreement
+	cedges []cedge
+	near   []bool  // cells next to the current peak, false between uses
+	hull   []point // the probe's hull, moved onto the candidate
 
 	closeness float32
 	usedC     []bool
@@ -121,14 +127,83 @@ type scratch struct {
 
 // cand is a Candidate decoded for one comparison: its minutiae as the comparator's floats
 // (the same values as a Probe's minutiae of the same template) and integer pixels, and,
-// made on first use by a consolidation, its minutiae's x in ascending order and its hull.
+// made on first use by a consolidation, its minutiae in ascending x, a grid over them, and
+// its hull.
 type cand struct {
 	v     candView
 	m     []cminutia
-	ready bool // xs, hull and hullL are made
-	xs    []float32
+	ready bool      // sx, grid, hull and hullL are made
+	sx    []sortedX // the minutiae in ascending x (v.byX)
+	grid  grid
 	hull  []point
 	hullL []float32
+}
+
+// sortedX is a candidate minutia in the order by x.
+type sortedX struct {
+	x, y, dir float32
+	j         int32 // index in cand.m
+}
+
+// grid buckets a candidate's minutiae by position for the pairing: row-major square cells
+// of side 1/inv from (ox, oy), the minimum x and y. Invariants: the minutiae of cell
+// (cx, cy) are items[off[cy·w+cx]:off[cy·w+cx+1]], as indices in sx, ascending; a cell
+// holds the minutiae with int((x−ox)·inv) = cx and int((y−oy)·inv) = cy, so the cells of a
+// row, in order, hold ascending indices in sx.
+type grid struct {
+	ox, oy, inv float32
+	w, h        int
+	off         []uint8
+	items       []uint8
+	cell        []int32 // scratch: the cell of each minutia
+}
+
+// gridCell is the smallest grid cell side, px: about the pairing tolerance.
+const gridCell = 20
+
+func (g *grid) build(sx []sortedX) {
+	if len(sx) == 0 {
+		g.w, g.h = 0, 0
+		return
+	}
+	minX, maxX := sx[0].x, sx[len(sx)-1].x
+	minY, maxY := sx[0].y, sx[0].y
+	for _, m := range sx {
+		minY, maxY = min(minY, m.y), max(maxY, m.y)
+	}
+	// At most 64 × 64 cells, however spread the minutiae.
+	side := max(gridCell, (maxX-minX)/64, (maxY-minY)/64)
+	g.ox, g.oy, g.inv = minX, minY, 1/side
+	g.w, g.h = int((maxX-minX)*g.inv)+1, int((maxY-minY)*g.inv)+1
+	n := g.w * g.h
+	if cap(g.off) < n+1 {
+		g.off = make([]uint8, n+1)
+	}
+	g.off = g.off[:n+1]
+	clear(g.off)
+	g.cell = g.cell[:0]
+	for _, m := range sx {
+		cx, cy := min(int((m.x-g.ox)*g.inv), g.w-1), min(int((m.y-g.oy)*g.inv), g.h-1)
+		c := int32(cy*g.w + cx)
+		g.cell = append(g.cell, c)
+		g.off[c+1]++
+	}
+	for i := 1; i <= n; i++ {
+		g.off[i] += g.off[i-1]
+	}
+	if cap(g.items) < len(sx) {
+		g.items = make([]uint8, len(sx))
+	}
+	g.items = g.items[:len(sx)]
+	// Fill each cell from its end, taking the minutiae in descending order.
+	for k := len(sx) - 1; k >= 0; k-- {
+		c := g.cell[k] + 1
+		g.off[c]--
+		g.items[g.off[c]] = uint8(k)
+	}
+	// off[c+1] now holds the start of cell c; shift back.
+	copy(g.off, g.off[1:])
+	g.off[n] = uint8(len(sx))
 }
 
 type cminutia struct {
@@ -166,15 +241,22 @@ func (c *cand) forConsolidation() {
 		return
 	}
 	c.ready = true
-	c.xs = c.xs[:0]
+	c.sx = c.sx[:0]
 	for _, i := range c.v.byX {
-		c.xs = append(c.xs, c.m[i].x)
+		m := &c.m[i]
+		c.sx = append(c.sx, sortedX{m.x, m.y, m.dir, int32(i)})
 	}
+	c.grid.build(c.sx)
 	c.hull = c.hull[:0]
 	for _, i := range c.v.hull {
 		c.hull = append(c.hull, point{c.m[i].x, c.m[i].y})
 	}
 	c.hullL = hullLengths(c.hull, c.hullL)
+}
+
+// moved is a probe minutia moved onto the candidate by the alignment being paired.
+type moved struct {
+	x, y, tol, dir float32
 }
 
 type pairing struct {
@@ -237,11 +319,18 @@ func (p *Probe) rawWith(c *cand, s *scratch) float64 {
 		s.hough = make([]uint16, houghRot*houghT*houghT)
 		s.near = make([]bool, houghRot*houghT*houghT)
 	}
-	s.touched = s.touched[:0]
 	// The candidate's edges, grouped by start (to[e] is the end of edge e), with the geometry
 	// recomputed as Probe.edges computes it for the probe (see the package documentation).
+	// First the agreeing (probe entry, candidate edge) pairs are listed, without a branch
+	// per entry; then their motions are computed.
 	g := geom()
 	to := c.v.to
+	if cap(s.cedges) < len(to) {
+		s.cedges = make([]cedge, len(to))
+	}
+	cedges := s.cedges[:len(to)]
+	agree := s.agree[:cap(s.agree)]
+	na := 0
 	e := 0
 	for i := range c.m {
 		mi := &c.m[i]
@@ -259,39 +348,46 @@ func (p *Probe) rawWith(c *cand, s *scratch) float64 {
 				continue
 			}
 			qd, qa, qb := uint8(l), quantAngle(a), quantAngle(b)
-			v := normAngle(raw)
-			mx, my := (mi.x+mj.x)/2, (mi.y+mj.y)/2
+			cedges[e] = cedge{v: normAngle(raw), mx: (mi.x + mj.x) / 2, my: (mi.y + mj.y) / 2, from: uint8(i), to: uint8(j)}
+			if na+len(tes) > len(agree) {
+				agree = append(agree[:na], make([]agreement, na+len(tes))...)
+				agree = agree[:cap(agree)]
+			}
 			for _, te := range tes {
-				if qd < te.dmin || qd > te.dmax || absInt8(int8(qa-te.a)) > angleTolQ || absInt8(int8(qb-te.b)) > angleTolQ {
-					continue
-				}
-				pi := te.edge
-				pe := &p.edges[pi]
-				rot := v - pe.v
-				if rot < 0 {
-					rot += twoPi
-				}
-				sin, cos := sinCos(rot)
-				tx := mx - (pe.mx*cos - pe.my*sin)
-				ty := my - (pe.mx*sin + pe.my*cos)
-				fr := rot * (houghRot / twoPi)
-				fx := tx/houghStep + houghT/2
-				fy := ty/houghStep + houghT/2
-				if fx < 0.5 || fy < 0.5 || fx >= houghT-0.5 || fy >= houghT-0.5 {
-					continue
-				}
-				cell := ((int(fr)%houghRot)*houghT+int(fx))*houghT + int(fy)
-				s.hits = append(s.hits, edgeHit{pe: pi, cFrom: uint8(i), cTo: uint8(j), cell: uint16(cell)})
-				if s.hough[cell] == 0 {
-					s.touched = append(s.touched, int32(cell))
-				}
-				s.hough[cell]++
+				agree[na] = agreement{pe: te.edge, ce: uint16(e)}
+				// The three ranges in one test: a negative value rejects.
+				bad := (int(te.drange) - int(qd-te.dmin)) | (2*angleTolQ - int(qa-te.a)) | (2*angleTolQ - int(qb-te.b))
+				na += int(uint(bad)>>63) ^ 1
 			}
 		}
 	}
+	s.agree = agree
+	if cap(s.hits) < na {
+		s.hits = make([]edgeHit, na)
+	}
+	hits := s.hits[:na]
+	nh := 0
+	for _, ag := range agree[:na] {
+		ce := &cedges[ag.ce]
+		pe := &p.edges[ag.pe]
+		rot := addTurnIfNegative(ce.v - pe.v)
+		sin, cos := sinCos(rot)
+		tx := ce.mx - (pe.mx*cos - pe.my*sin)
+		ty := ce.my - (pe.mx*sin + pe.my*cos)
+		fr := rot * (houghRot / twoPi)
+		fx := tx/houghStep + houghT/2
+		fy := ty/houghStep + houghT/2
+		hits[nh] = edgeHit{pe: ag.pe, cFrom: ce.from, cTo: ce.to, cell: uint16(((int(fr)%houghRot)*houghT+int(fx))*houghT + int(fy))}
+		in := fx >= 0.5 && fy >= 0.5 && fx < houghT-0.5 && fy < houghT-0.5
+		nh += b2i(in)
+	}
+	for _, h := range hits[:nh] {
+		s.hough[h.cell]++
+	}
+	s.hits = hits[:nh]
 	defer func() {
-		for _, cell := range s.touched {
-			s.hough[cell] = 0
+		for _, h := range s.hits {
+			s.hough[h.cell] = 0
 		}
 	}()
 	if len(s.hits) == 0 {
@@ -307,9 +403,10 @@ func (p *Probe) rawWith(c *cand, s *scratch) float64 {
 	var peaks []int
 	for peak := 0; peak < params.rotPeaks; peak++ {
 		pc, pv := -1, uint16(0)
-		for _, cell := range s.touched {
-			if v := s.hough[cell]; v > pv && !nearAny(peaks, int(cell)) {
-				pc, pv = int(cell), v
+		// The first of the best cells in the order they were first hit.
+		for _, h := range s.hits {
+			if v := s.hough[h.cell]; v > pv && !nearAny(peaks, int(h.cell)) {
+				pc, pv = int(h.cell), v
 			}
 		}
 		if pc < 0 {
@@ -400,6 +497,24 @@ const (
 	houghStep = 24
 )
 
+// addTurnIfNegative returns a+2π if a < 0, else a, without a branch (a is never −0).
+func addTurnIfNegative(a float32) float32 {
+	b, c := math.Float32bits(a), math.Float32bits(a+twoPi)
+	neg := uint32(int32(b) >> 31)
+	return math.Float32frombits(b&^neg | c&neg)
+}
+
+// agreement is a probe edge and a candidate edge that agree.
+type agreement struct {
+	pe, ce uint16
+}
+
+// cedge is what the motion of an agreement needs of the candidate edge.
+type cedge struct {
+	v, mx, my float32
+	from, to  uint8
+}
+
 type edgeHit struct {
 	pe         uint16 // probe edge
 	cFrom, cTo uint8  // the candidate edge's minutiae
@@ -446,15 +561,8 @@ func sinCos(a float32) (float32, float32) {
 	return v[0], v[1]
 }
 
-// angleTolQ is params.angleTol in 256ths of a turn.
-var angleTolQ = int8(params.angleTol * 256 / twoPi)
-
-func absInt8(v int8) int8 {
-	if v < 0 {
-		return -v
-	}
-	return v
-}
+// angleTolQ is params.angleTol in 256ths of a turn, rounded down (TestParams checks it).
+const angleTolQ = 15
 
 func abs32(v float32) float32 {
 	if v < 0 {
@@ -569,40 +677,66 @@ func (p *Probe) consolidate(c *cand, i0, j0 int, s *scratch) float64 {
 // the number of pairs; s.match[i] is the candidate minutia paired with probe minutia i, or -1.
 func (p *Probe) pair(c *cand, t *transform, s *scratch) int {
 	s.pairs = s.pairs[:0]
+	// The probe minutiae moved onto the candidate, with their tolerances.
+	if cap(s.moved) < len(p.m) {
+		s.moved = make([]moved, len(p.m))
+	}
+	mv := s.moved[:len(p.m)]
 	for i := range p.m {
-		q := t.apply(p.m[i].x, p.m[i].y)
-		ex, ey := p.m[i].x-t.cx, p.m[i].y-t.cy
+		m := &p.m[i]
+		q := t.apply(m.x, m.y)
+		ex, ey := m.x-t.cx, m.y-t.cy
 		dc := float32(math.Sqrt(float64(ex*ex + ey*ey)))
 		tol := params.pairTolAbs + params.pairTolRel*dc
-		dir := p.m[i].dir + t.rot
-		// Candidate minutiae sorted by x: visit only those within tol of q.x.
-		lo, hi := 0, len(c.xs)
-		for lo < hi {
-			mid := (lo + hi) / 2
-			if c.xs[mid] < q.x-tol {
-				lo = mid + 1
-			} else {
-				hi = mid
+		mv[i] = moved{x: q.x, y: q.y, tol: tol, dir: m.dir + t.rot}
+	}
+	// Candidate minutiae within tol of each, in their order by x (k), from the grid cells
+	// that can hold them (1 px of margin in y absorbs rounding).
+	g := &c.grid
+	for i := range mv {
+		q := &mv[i]
+		x0, x1 := q.x-q.tol, q.x+q.tol
+		cx0, cx1 := max(0, int((x0-g.ox)*g.inv)), min(g.w-1, int((x1-g.ox)*g.inv))
+		cy0, cy1 := max(0, int((q.y-q.tol-1-g.oy)*g.inv)), min(g.h-1, int((q.y+q.tol+1-g.oy)*g.inv))
+		if x1 < g.ox || cx0 > cx1 || cy0 > cy1 || q.y+q.tol+1 < g.oy {
+			continue
+		}
+		first := len(s.pairs)
+		for cy := cy0; cy <= cy1; cy++ {
+			row := cy * g.w
+			for _, k := range g.items[g.off[row+cx0]:g.off[row+cx1+1]] {
+				cm := &c.sx[k]
+				if cm.x < x0 || cm.x > x1 {
+					continue
+				}
+				dx, dy := q.x-cm.x, q.y-cm.y
+				if abs32(dy) > q.tol {
+					continue
+				}
+				d := float32(math.Sqrt(float64(dx*dx + dy*dy)))
+				if d > q.tol {
+					continue
+				}
+				da := angleDiff(q.dir, cm.dir)
+				if da > params.pairAngle {
+					continue
+				}
+				s.pairs = append(s.pairs, pairing{i, int(k), d/q.tol + da/params.pairAngle})
 			}
 		}
-		for k := lo; k < len(c.xs) && c.xs[k] <= q.x+tol; k++ {
-			j := int(c.v.byX[k])
-			dx, dy := q.x-c.m[j].x, q.y-c.m[j].y
-			if abs32(dy) > tol {
-				continue
+		// Rows are visited one after the other: put this minutia's pairs in ascending k, then
+		// name the candidate minutiae by their index.
+		ps := s.pairs[first:]
+		for a := 1; a < len(ps); a++ {
+			for b := a; b > 0 && ps[b].j < ps[b-1].j; b-- {
+				ps[b], ps[b-1] = ps[b-1], ps[b]
 			}
-			d := float32(math.Sqrt(float64(dx*dx + dy*dy)))
-			if d > tol {
-				continue
-			}
-			da := angleDiff(dir, c.m[j].dir)
-			if da > params.pairAngle {
-				continue
-			}
-			s.pairs = append(s.pairs, pairing{i, j, d/tol + da/params.pairAngle})
+		}
+		for a := range ps {
+			ps[a].j = int(c.sx[ps[a].j].j)
 		}
 	}
-	slices.SortFunc(s.pairs, func(a, b pairing) int { return cmp.Compare(a.cost, b.cost) })
+	slices.SortFunc(s.pairs, func(a, b pairing) int { return compare32(a.cost, b.cost) })
 	s.match = resetInts(s.match, len(p.m))
 	s.usedC = resetBools(s.usedC, len(c.m))
 	s.closeness = 0
@@ -661,3 +795,10 @@ const (
 	scoreFloor  = 8
 	scoreFullAt = 12
 )
+
+func b2i(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}

@@ -263,3 +263,13 @@ func TestCompactCandidate(t *testing.T) {
 		}
 	}
 }
+
+// Constants that restate params must agree with them.
+func TestParams(t *testing.T) {
+	if want := int(params.angleTol * 256 / twoPi); angleTolQ != want {
+		t.Errorf("angleTolQ = %d, want %d", angleTolQ, want)
+	}
+	if params.maxEdge != maxEdgePx || params.angleBins != angleBins || angleBins&(angleBins-1) != 0 {
+		t.Errorf("maxEdge %v (want %d), angleBins %d (want %d, a power of two)", params.maxEdge, maxEdgePx, params.angleBins, angleBins)
+	}
+}
