@@ -25,8 +25,9 @@ func newSynthFingerprintsCmd() *cobra.Command {
 			"orientation field, ridge growth by iterated Gabor filtering) and I impressions of each\n" +
 			"(contact area, rotation, translation, elastic distortion, pressure, noise), 500 ppi.\n" +
 			"DIR receives FFF_I.png (FFF = 101 + finger index, I = 1…I), ready for 'biomesh eval fvc';\n" +
-			"DIR/truth receives the ground truth: FFF_0.iso (the master's minutiae), FFF_I.iso (each\n" +
-			"impression's, ISO/IEC 19794-2) and FFF.json (class, singular points, transforms).\n" +
+			"DIR/truth receives the ground truth: FFF_0.iso (the master's minutiae, read off its ridge\n" +
+			"skeleton, independently of the extractor), FFF_I.iso (each impression's, ISO/IEC 19794-2)\n" +
+			"and FFF.json (class, singular points, transforms).\n" +
 			"The same seed always gives the same database.",
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {

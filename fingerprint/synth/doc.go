@@ -20,8 +20,11 @@
 //     each iteration; minutiae arise where growing wavefronts meet, and two iterations
 //     before the end patches of the pattern are shifted by half a period (stampShifts),
 //     leaving ridge endings and bifurcations of both directions at random places.
-//  5. ground truth: the extractor (fingerprint/extract) run on the clean master; its
-//     minutiae are Master.Minutiae.
+//  5. ground truth (groundtruth.go), independent of the project's extractor: the grown
+//     ridge profile binarised at zero, thinned (Zhang–Suen), minutiae where the skeleton's
+//     crossing number is 1 (endings) or 3 (bifurcations), each directed along the
+//     generator's orientation model in the sense the skeleton gives, less spurs, dots,
+//     holes, tiny bridges and minutiae near the finger's outline; Master.Minutiae.
 //
 // An impression (Master.Impression, impression.go) maps the master through a Transform —
 // Cappelli's elastic distortion (rigid in the contact centre, increasingly displaced

@@ -114,6 +114,19 @@ func (im *Impression) Contact(x, y int) bool {
 	return im.contact[y*b.Dx()+x]
 }
 
+// innerContact reports whether the square of side 2r+1 around impression pixel (x, y) lies
+// inside the contact area.
+func (im *Impression) innerContact(x, y, r int) bool {
+	for dy := -r; dy <= r; dy += r {
+		for dx := -r; dx <= r; dx += r {
+			if !im.Contact(x+dx, y+dy) {
+				return false
+			}
+		}
+	}
+	return true
+}
+
 func (o *ImpressionOptions) resolve(m *Master) (ImpressionOptions, error) {
 	p := &defaultParams
 	r := ImpressionOptions{}
@@ -288,9 +301,17 @@ func (m *Master) Impression(seed uint64, opts *ImpressionOptions) (*Impression, 
 		out.Pix[i] = uint8(min(255, max(0, math.Round(float64(v)))))
 	}
 	im := &Impression{Seed: seed, Image: out, Transform: t, contact: contact}
-	gt := &fingerprint.Template{Width: W, Height: H, Resolution: fingerprint.DefaultResolution, Quality: m.Minutiae.Quality}
-	for _, mm := range m.Minutiae.Minutiae {
-		x, y, d := t.ApplyMinutia(mm)
+	im.Minutiae = im.project(m.Minutiae)
+	return im, nil
+}
+
+// project maps master minutiae through the impression's transform and keeps those that
+// fall inside its contact area.
+func (im *Impression) project(t *fingerprint.Template) *fingerprint.Template {
+	b := im.Image.Bounds()
+	gt := &fingerprint.Template{Width: b.Dx(), Height: b.Dy(), Resolution: fingerprint.DefaultResolution, Quality: t.Quality}
+	for _, mm := range t.Minutiae {
+		x, y, d := im.Transform.ApplyMinutia(mm)
 		xi, yi := int(math.Round(x)), int(math.Round(y))
 		if !im.Contact(xi, yi) {
 			continue
@@ -298,8 +319,7 @@ func (m *Master) Impression(seed uint64, opts *ImpressionOptions) (*Impression, 
 		mm.X, mm.Y, mm.Direction = xi, yi, d
 		gt.Minutiae = append(gt.Minutiae, mm)
 	}
-	im.Minutiae = gt
-	return im, nil
+	return gt
 }
 
 // sample returns the master's ridge profile at (x, y) (bilinear) and whether the point is

@@ -8,7 +8,6 @@ import (
 	"math/rand/v2"
 
 	"github.com/biomesh/biomesh/fingerprint"
-	"github.com/biomesh/biomesh/fingerprint/extract"
 )
 
 // ErrOptions is wrapped by every error about impossible parameters.
@@ -34,15 +33,17 @@ type Master struct {
 	Deltas []Point
 	// Image is the clean print: black ridges, white valleys and background.
 	Image *image.Gray
-	// Minutiae is the ground truth: the minutiae of the clean print.
+	// Minutiae is the ground truth: the minutiae of the clean print, read off its ridge
+	// pattern (groundtruth.go), independently of the project's extractor.
 	Minutiae *fingerprint.Template
 
 	w, h   int
 	field  []float32 // ridge profile in [−1, 1], positive on ridges, −1 outside the finger
 	mask   []bool
 	om     *orientationModel
-	cx, cy float64 // finger centre
-	a, b   float64 // finger semi-axes
+	period []float32 // ridge period map (px)
+	cx, cy float64   // finger centre
+	a, b   float64   // finger semi-axes
 }
 
 func (o *MasterOptions) resolve() (MasterOptions, error) {
@@ -112,13 +113,13 @@ func NewMaster(seed uint64, opts *MasterOptions) (*Master, error) {
 	m.Cores = append([]Point(nil), om.cores...)
 	m.Deltas = append([]Point(nil), om.deltas...)
 	period := periodMap(rng, w, h, o.MinPeriod, o.MaxPeriod, p.periodVar, om, m.mask)
+	m.period = period
 	m.field = grow(rng, w, h, m.mask, om, period, o.Iterations, o.SeedSpacing, p)
 	m.Image = m.render()
-	t, err := extract.Extract(m.Image, nil)
-	if err != nil {
-		return nil, fmt.Errorf("synth: extracting the master's minutiae: %w", err)
+	m.Minutiae = &fingerprint.Template{
+		Width: w, Height: h, Resolution: fingerprint.DefaultResolution, Quality: 100,
+		Minutiae: m.truthMinutiae(),
 	}
-	m.Minutiae = t
 	return m, nil
 }
 

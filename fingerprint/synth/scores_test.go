@@ -309,3 +309,109 @@ func classTail(pairs []impostorPair, class map[int]Class) string {
 	}
 	return s
 }
+
+// TestTruthAgreement measures the extractor against the ground truth (skipped unless
+// $SYNTH_TRUTH_FINGERS is set):
+//
+//	SYNTH_TRUTH_FINGERS=100 go test ./fingerprint/synth -run TruthAgreement -v
+//
+// on the images 'biomesh synth fingerprints --seed 1 --impressions 8' writes (seed
+// $SYNTH_TRUTH_SEED, default 1): the extractor's minutiae of every impression against the
+// independent ground truth (Master.Minutiae, read off the ridge pattern) within 10 px and
+// 20° (the tolerance) and 30°, also counting only ground truth at least 10 px
+// inside the contact area (where an extractor can see a minutia whole), and against the
+// first version's ground truth — the extractor's own minutiae of the clean master — as
+// before (10 px, 30°). Pairs are one-to-one, closest first.
+func TestTruthAgreement(t *testing.T) {
+	nf, _ := strconv.Atoi(os.Getenv("SYNTH_TRUTH_FINGERS"))
+	if nf == 0 {
+		t.Skip("SYNTH_TRUTH_FINGERS not set")
+	}
+	seed := uint64(1)
+	if s := os.Getenv("SYNTH_TRUTH_SEED"); s != "" {
+		seed, _ = strconv.ParseUint(s, 10, 64)
+	}
+	const ni = 8
+	deg := math.Pi / 180
+	// counts: [0] new truth 20°, [1] new truth 30°, [2] inner new truth 20°, [3] old truth 30°,
+	// [4] old truth 20°, [5] master: extractor on the clean master vs new truth, 20°
+	type tally struct{ truth, found, matched int }
+	var mu sync.Mutex
+	var c [6]tally
+	var masterTruth, masterOld int
+	add := func(k int, truth, found []fingerprint.Minutia, ang float64) {
+		n := matchMinutiae(truth, found, 10, ang)
+		mu.Lock()
+		c[k].truth += len(truth)
+		c[k].found += len(found)
+		c[k].matched += n
+		mu.Unlock()
+	}
+	start := time.Now()
+	parallel(nf, func(k int) {
+		m, err := NewMaster(MasterSeed(seed, k), nil)
+		if err != nil {
+			t.Error(err)
+			return
+		}
+		old, err := extract.Extract(m.Image, nil)
+		if err != nil {
+			t.Error(err)
+			return
+		}
+		add(5, m.Minutiae.Minutiae, old.Minutiae, 20*deg)
+		mu.Lock()
+		masterTruth += len(m.Minutiae.Minutiae)
+		masterOld += len(old.Minutiae)
+		mu.Unlock()
+		for i := 1; i <= ni; i++ {
+			im, err := m.Impression(uint64(i), nil)
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			got, err := extract.Extract(im.Image, nil)
+			if err != nil {
+				got = &fingerprint.Template{}
+			}
+			add(0, im.Minutiae.Minutiae, got.Minutiae, 20*deg)
+			add(1, im.Minutiae.Minutiae, got.Minutiae, 30*deg)
+			var inner []fingerprint.Minutia
+			for _, g := range im.Minutiae.Minutiae {
+				if im.innerContact(g.X, g.Y, 10) {
+					inner = append(inner, g)
+				}
+			}
+			// found minutiae outside the inner area neither count for nor against it
+			var foundInner []fingerprint.Minutia
+			for _, f := range got.Minutiae {
+				if im.innerContact(f.X, f.Y, 5) {
+					foundInner = append(foundInner, f)
+				}
+			}
+			add(2, inner, foundInner, 20*deg)
+			oldT := im.project(old)
+			add(3, oldT.Minutiae, got.Minutiae, 30*deg)
+			add(4, oldT.Minutiae, got.Minutiae, 20*deg)
+		}
+	})
+	names := []string{
+		"impressions vs independent truth, 10 px 20°",
+		"impressions vs independent truth, 10 px 30°",
+		"impressions vs independent truth ≥ 10 px inside the contact, 10 px 20°",
+		"impressions vs old truth (extractor on master), 10 px 30°",
+		"impressions vs old truth (extractor on master), 10 px 20°",
+		"clean masters: extractor vs independent truth, 10 px 20°",
+	}
+	n := float64(nf * ni)
+	t.Logf("%d fingers × %d impressions in %v; masters: %.1f truth, %.1f extracted minutiae", nf, ni, time.Since(start).Round(time.Second),
+		float64(masterTruth)/float64(nf), float64(masterOld)/float64(nf))
+	for k, x := range c {
+		per := n
+		if k == 5 {
+			per = float64(nf)
+		}
+		t.Logf("%-72s truth %5.1f, found %5.1f: recall %.3f, precision %.3f", names[k], float64(x.truth)/per, float64(x.found)/per,
+			float64(x.matched)/float64(x.truth), float64(x.matched)/float64(x.found))
+	}
+}

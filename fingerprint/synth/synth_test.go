@@ -230,6 +230,8 @@ func matchMinutiae(gt, found []fingerprint.Minutia, dist, ang float64) int {
 	return n
 }
 
+// TestMinutiaeAndRecall guards the extractor's agreement with the independent ground truth
+// (10 px, 20°) on a few fingers; TestTruthAgreement measures it at scale.
 func TestMinutiaeAndRecall(t *testing.T) {
 	var gtN, foundN, matched, masterN, nMasters int
 	var noisyGT, noisyFound, noisyMatched int
@@ -239,7 +241,7 @@ func TestMinutiaeAndRecall(t *testing.T) {
 			t.Fatal(err)
 		}
 		n := len(m.Minutiae.Minutiae)
-		if n < 25 || n > 100 {
+		if n < 40 || n > 130 {
 			t.Errorf("master %d (%v): %d minutiae", seed, m.Class, n)
 		}
 		masterN += n
@@ -253,7 +255,7 @@ func TestMinutiaeAndRecall(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			mt := matchMinutiae(im.Minutiae.Minutiae, got.Minutiae, 10, math.Pi/6)
+			mt := matchMinutiae(im.Minutiae.Minutiae, got.Minutiae, 10, math.Pi/9)
 			if clean {
 				gtN += len(im.Minutiae.Minutiae)
 				foundN += len(got.Minutiae)
@@ -272,11 +274,13 @@ func TestMinutiaeAndRecall(t *testing.T) {
 	t.Logf("noisy impressions: %.1f ground truth, %.1f found, recall %.3f, precision %.3f",
 		float64(noisyGT)/float64(nMasters), float64(noisyFound)/float64(nMasters),
 		float64(noisyMatched)/float64(noisyGT), float64(noisyMatched)/float64(noisyFound))
-	// measured (seeds 100–105): clean recall 0.72, precision 0.87; noisy 0.71, 0.81
-	if recall < 0.65 || precision < 0.75 {
+	// Measured (seeds 100–105): clean recall 0.55, precision 0.88; noisy 0.54, 0.84. The
+	// extractor deliberately drops short ridges, lakes, bridges and broken ridges below
+	// 12–22 px that the ground truth keeps, and minutiae near the contact border.
+	if recall < 0.45 || precision < 0.75 {
 		t.Errorf("clean impressions: recall %.3f, precision %.3f", recall, precision)
 	}
-	if r := float64(noisyMatched) / float64(noisyGT); r < 0.6 {
+	if r := float64(noisyMatched) / float64(noisyGT); r < 0.45 {
 		t.Errorf("noisy impressions: recall %.3f", r)
 	}
 }
@@ -402,7 +406,7 @@ func TestScoreSynthDB(t *testing.T) {
 		t.Skip("SYNTH_DB not set")
 	}
 	pngs, _ := filepath.Glob(filepath.Join(dir, "*_*.png"))
-	var gtN, foundN, matched int
+	var gtN, foundN, matched, matched30 int
 	for _, path := range pngs {
 		f, err := os.Open(path)
 		if err != nil {
@@ -428,9 +432,11 @@ func TestScoreSynthDB(t *testing.T) {
 		}
 		gtN += len(gt.Minutiae)
 		foundN += len(got.Minutiae)
-		matched += matchMinutiae(gt.Minutiae, got.Minutiae, 10, math.Pi/6)
+		matched += matchMinutiae(gt.Minutiae, got.Minutiae, 10, math.Pi/9)
+		matched30 += matchMinutiae(gt.Minutiae, got.Minutiae, 10, math.Pi/6)
 	}
 	n := float64(len(pngs))
-	t.Logf("%d images: %.1f ground truth, %.1f found per image; recall %.3f, precision %.3f",
-		len(pngs), float64(gtN)/n, float64(foundN)/n, float64(matched)/float64(gtN), float64(matched)/float64(foundN))
+	t.Logf("%d images: %.1f ground truth, %.1f found per image; 10 px 20°: recall %.3f, precision %.3f; 10 px 30°: recall %.3f, precision %.3f",
+		len(pngs), float64(gtN)/n, float64(foundN)/n, float64(matched)/float64(gtN), float64(matched)/float64(foundN),
+		float64(matched30)/float64(gtN), float64(matched30)/float64(foundN))
 }
