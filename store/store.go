@@ -99,16 +99,20 @@ const (
 // Position is the ISO finger position 1–10 (0 unknown) for fingers, 1 right / 2 left for
 // irises (0 unknown), 0 otherwise.
 type Sample struct {
-	ID          int64     `json:"id"`
-	PersonID    string    `json:"person_id,omitempty"`
-	Modality    Modality  `json:"modality"`
-	Position    int       `json:"position"`
-	Image       []byte    `json:"-"`                      // compressed image (PNG, JPEG, WSQ, …); may be empty
-	ImageFormat string    `json:"image_format,omitempty"` // "png", "jpeg", …
-	Template    []byte    `json:"-"`                      // versioned template encoding of the modality
-	Quality     int       `json:"quality"`                // 0–100
-	Device      string    `json:"device,omitempty"`
-	Captured    time.Time `json:"captured"`
+	ID          int64    `json:"id"`
+	PersonID    string   `json:"person_id,omitempty"`
+	Modality    Modality `json:"modality"`
+	Position    int      `json:"position"`
+	Image       []byte   `json:"-"`                      // compressed image (PNG, JPEG, WSQ, …); may be empty
+	ImageFormat string   `json:"image_format,omitempty"` // "png", "jpeg", …
+	Template    []byte   `json:"-"`                      // versioned template encoding of the modality
+	// Prepared is the modality engine's search form of Template (its own versioned
+	// encoding), kept so that galleries load without re-deriving it. It is a cache: empty
+	// or unreadable, the loader derives it from Template. Only EachTemplate returns it.
+	Prepared []byte    `json:"-"`
+	Quality  int       `json:"quality"` // 0–100
+	Device   string    `json:"device,omitempty"`
+	Captured time.Time `json:"captured"`
 }
 
 // Encounter is one check of a person in the field or at a post: what was searched, where,

@@ -190,7 +190,7 @@ func insertSamples(ctx context.Context, tx *sql.Tx, personID string, samples []s
 		return nil, nil
 	}
 	ins, err := tx.PrepareContext(ctx, `INSERT INTO samples (person_id, modality, position, template,
-		quality, device, captured, image_format) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`)
+		quality, device, captured, image_format, prepared) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`)
 	if err != nil {
 		return nil, err
 	}
@@ -200,8 +200,12 @@ func insertSamples(ctx context.Context, tx *sql.Tx, personID string, samples []s
 	for i := range samples {
 		s := &samples[i]
 		captured, _ := nanos(s.Captured, "") // checked by checkSamples
+		var prepared any
+		if len(s.Prepared) > 0 {
+			prepared = s.Prepared
+		}
 		res, err := ins.ExecContext(ctx, personID, string(s.Modality), s.Position, blob(s.Template),
-			s.Quality, s.Device, captured, s.ImageFormat)
+			s.Quality, s.Device, captured, s.ImageFormat, prepared)
 		if err != nil {
 			return nil, fmt.Errorf("sample %d: %w", i, err)
 		}
@@ -527,7 +531,7 @@ func (db *DB) Samples(ctx context.Context, personID string) ([]store.Sample, err
 // is its own copy). An error from fn stops the scan and is returned as is.
 func (db *DB) EachTemplate(ctx context.Context, m store.Modality, fn func(store.Sample) error) error {
 	rows, err := db.r.QueryContext(ctx, `SELECT id, person_id, position, template, quality, device,
-		captured, image_format FROM samples WHERE modality = ? ORDER BY id`, string(m))
+		captured, image_format, prepared FROM samples WHERE modality = ? ORDER BY id`, string(m))
 	if err != nil {
 		return fmt.Errorf("templates of %s: %w", m, err)
 	}
@@ -536,11 +540,14 @@ func (db *DB) EachTemplate(ctx context.Context, m store.Modality, fn func(store.
 		s := store.Sample{Modality: m}
 		var captured sql.NullInt64
 		if err := rows.Scan(&s.ID, &s.PersonID, &s.Position, &s.Template, &s.Quality, &s.Device,
-			&captured, &s.ImageFormat); err != nil {
+			&captured, &s.ImageFormat, &s.Prepared); err != nil {
 			return fmt.Errorf("templates of %s: %w", m, err)
 		}
 		s.Captured = fromNanos(captured)
 		s.Template = unblob(s.Template)
+		if len(s.Prepared) == 0 {
+			s.Prepared = nil
+		}
 		if err := fn(s); err != nil {
 			return err
 		}

@@ -175,6 +175,9 @@ CREATE TABLE audit (
 	hash    BLOB NOT NULL
 );
 `,
+	// 2: the search form of a sample (store.Sample.Prepared), so galleries load without
+	// re-deriving it; NULL for samples stored before, which the loader prepares anew.
+	`ALTER TABLE samples ADD COLUMN prepared BLOB;`,
 }
 
 // migrate brings the file's schema to len(migrations), one step per transaction. BEGIN
