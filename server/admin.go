@@ -108,6 +108,13 @@ func (s *Server) addUser(w http.ResponseWriter, r *http.Request, c *caller) erro
 	if req.Org == "" {
 		req.Org = c.Org
 	}
+	// An admin administers their own organisation only: a user made in another would read
+	// that organisation's records. Other organisations' first users are made with
+	// `biomesh user add` by whoever runs the node.
+	if req.Org != c.Org {
+		s.audit(r.Context(), c, "user.add", req.Org+"/"+req.Name, "denied: other organisation")
+		return bad(http.StatusForbidden, "org %q: admins of %s create users of %s only", req.Org, c.Org, c.Org)
+	}
 	u, tok, err := AddUser(r.Context(), s.st, req.Name, req.Org, req.Role, s.entry(c, "user.add", "", ""))
 	if err != nil {
 		return err

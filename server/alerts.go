@@ -53,7 +53,12 @@ type hub struct {
 	closed bool
 }
 
-func newHub(keep int) *hub { return &hub{subs: map[chan alert]struct{}{}, keep: keep} }
+// newHub returns a hub whose alert IDs continue above those of earlier runs of the node:
+// they start at the start time in microseconds, so a client reconnecting with the last ID
+// it saw from a previous run gets everything this run kept.
+func newHub(keep int) *hub {
+	return &hub{subs: map[chan alert]struct{}{}, keep: keep, next: uint64(time.Now().UnixMicro())}
+}
 
 // publish assigns the alert its ID and delivers it. A subscriber too slow to take it (its
 // buffer full) misses it live but can catch up from the ring with Last-Event-ID.
@@ -74,8 +79,9 @@ func (h *hub) publish(a alert) {
 	}
 }
 
-// subscribe returns a channel of new alerts and the kept alerts after id after.
-func (h *hub) subscribe(after uint64) (chan alert, []alert) {
+// subscribe returns a channel of new alerts and, when replay is set, the kept alerts with
+// an ID above after.
+func (h *hub) subscribe(after uint64, replay bool) (chan alert, []alert) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	ch := make(chan alert, 64)
@@ -86,7 +92,7 @@ func (h *hub) subscribe(after uint64) (chan alert, []alert) {
 	h.subs[ch] = struct{}{}
 	var backlog []alert
 	for _, a := range h.ring {
-		if a.ID > after {
+		if replay && a.ID > after {
 			backlog = append(backlog, a)
 		}
 	}
@@ -124,7 +130,8 @@ func (s *Server) alertStream(w http.ResponseWriter, r *http.Request, c *caller) 
 		return fmt.Errorf("alerts: the response writer cannot stream")
 	}
 	var after uint64
-	if id := r.Header.Get("Last-Event-ID"); id != "" {
+	id := r.Header.Get("Last-Event-ID")
+	if id != "" {
 		n, err := strconv.ParseUint(id, 10, 64)
 		if err != nil {
 			return bad(http.StatusBadRequest, "Last-Event-ID %q: not an alert ID", id)
@@ -134,7 +141,7 @@ func (s *Server) alertStream(w http.ResponseWriter, r *http.Request, c *caller) 
 	if err := s.audit(r.Context(), c, "alerts.subscribe", "", "ok"); err != nil {
 		return err
 	}
-	ch, backlog := s.alerts.subscribe(after)
+	ch, backlog := s.alerts.subscribe(after, id != "")
 	defer s.alerts.unsubscribe(ch)
 	h := w.Header()
 	h.Set("Content-Type", "text/event-stream")

@@ -67,10 +67,6 @@ func HashToken(token string) []byte {
 	return h[:]
 }
 
-type ctxKey struct{}
-
-func callerOf(ctx context.Context) *caller { return ctx.Value(ctxKey{}).(*caller) }
-
 // handler is an authenticated handler: it returns an error to answer with (and audit), or
 // nil once it has written its answer.
 type handler func(w http.ResponseWriter, r *http.Request, c *caller) error
@@ -100,7 +96,6 @@ func (s *Server) auth(h handler) http.Handler {
 			return
 		}
 		c := &caller{User: *u, purpose: strings.TrimSpace(r.Header.Get("X-Biomesh-Purpose"))}
-		r = r.WithContext(context.WithValue(r.Context(), ctxKey{}, c))
 		r.Body = http.MaxBytesReader(w, r.Body, s.cfg.MaxBody)
 		if err := h(w, r, c); err != nil {
 			s.fail(w, r, err)

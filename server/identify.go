@@ -1,6 +1,7 @@
 package server
 
 import (
+	"errors"
 	"fmt"
 	"math"
 	"net/http"
@@ -104,9 +105,16 @@ func (s *Server) verify(w http.ResponseWriter, r *http.Request, c *caller) error
 		return err
 	}
 	enrolled, err := s.st.Samples(r.Context(), req.PersonID)
-	if err != nil {
+	if errors.Is(err, store.ErrNotFound) {
+		if _, derr := s.st.Deleted(r.Context(), req.PersonID); derr == nil {
+			s.audit(r.Context(), c, "verify", req.PersonID, "gone: deleted")
+			return bad(http.StatusGone, "person %s was deleted", req.PersonID)
+		}
 		s.audit(r.Context(), c, "verify", req.PersonID, "not found")
 		return bad(http.StatusNotFound, "person %s: not found", req.PersonID)
+	}
+	if err != nil {
+		return err
 	}
 	g := gallery.New[*match.Candidate]()
 	var gs []gallery.Sample[*match.Candidate]
@@ -193,12 +201,13 @@ func (s *Server) encounter(w http.ResponseWriter, r *http.Request, c *caller) er
 		return err
 	}
 	subjects, _ := s.fingers.g.Len()
-	cands, k, err := s.search(samples, 1)
+	cands, k, err := s.search(samples, 5)
 	if err != nil {
 		return err
 	}
 	thr := s.identifyThreshold(k, subjects)
 	now := s.cfg.Now().UTC()
+	fillCaptured(samples, now)
 	e := &store.Encounter{ID: newID("E"), Time: req.Time.UTC(), Place: req.Place, Lat: req.Lat, Lon: req.Lon, Org: c.Org, User: c.ID,
 		Unit: req.Unit, Device: req.Device, Purpose: req.Purpose, Outcome: req.Outcome, Probes: records(samples)}
 	if e.Time.IsZero() || e.Time.After(now.Add(time.Hour)) {
@@ -207,11 +216,22 @@ func (s *Server) encounter(w http.ResponseWriter, r *http.Request, c *caller) er
 	if e.Purpose == "" {
 		e.Purpose = c.purpose
 	}
+	// Of the persons above the threshold (one person under two records, say, with an open
+	// identity conflict), the unit is told about the one with the highest watch level, then
+	// the best score: the answer must never be green or yellow because the less wanted of
+	// two records matched slightly better.
 	var person *store.Person
-	if len(cands) > 0 && cands[0].Score >= thr {
-		if p, err := s.st.Person(r.Context(), cands[0].PersonID); err == nil {
+	for _, cd := range cands {
+		if cd.Score < thr {
+			break
+		}
+		p, err := s.st.Person(r.Context(), cd.PersonID)
+		if err != nil {
+			continue
+		}
+		if person == nil || p.Watch.Level.Severity() > person.Watch.Level.Severity() {
 			person = p
-			e.PersonID, e.Hit, e.Score, e.Watch = p.ID, true, round2(cands[0].Score), p.Watch.Level
+			e.PersonID, e.Hit, e.Score, e.Watch = p.ID, true, round2(cd.Score), p.Watch.Level
 		}
 	}
 	result := "no-hit"
@@ -222,11 +242,14 @@ func (s *Server) encounter(w http.ResponseWriter, r *http.Request, c *caller) er
 		return err
 	}
 	resp := encounterResponse{EncounterID: e.ID, Hit: e.Hit, Watch: store.WatchNone, Action: "green", Warnings: warnings(samples)}
+	if c.Role != store.RoleScreener {
+		resp.Threshold = round2(thr)
+	}
 	if e.Hit {
 		resp.Watch = e.Watch
 		resp.Action = map[int]string{0: "yellow", 1: "yellow", 2: "red", 3: "red"}[e.Watch.Severity()]
 		if c.Role != store.RoleScreener {
-			resp.PersonID, resp.Score, resp.Threshold = e.PersonID, e.Score, round2(thr)
+			resp.PersonID, resp.Score = e.PersonID, e.Score
 			if c.seesRecords(person.Org) {
 				resp.Person = person
 			}

@@ -578,7 +578,11 @@ func TestOpenAPIMatchesServer(t *testing.T) {
 	analyst := token("analyst", "", "analyst")
 	screener := token("screener", "", "screener")
 	auditor := token("auditor", "", "auditor")
-	otherAnalyst := token("analyst", "org-b", "analyst")
+	a.call("POST", "/v1/users", admin, map[string]any{"name": "analyst", "org": "org-b", "role": "analyst"}, 403, nil)
+	_, otherAnalyst, err := AddUser(context.Background(), st, "analyst", "org-b", "analyst", &audit.Entry{Time: time.Now(), User: "test"})
+	if err != nil {
+		t.Fatal(err)
+	}
 	a.call("POST", "/v1/users", admin, map[string]any{"name": "enroller", "role": "enroller"}, 409, nil)
 	a.call("POST", "/v1/users", admin, map[string]any{"name": "x", "role": "boss"}, 400, nil)
 	a.call("POST", "/v1/users", enroller, map[string]any{"name": "x", "role": "admin"}, 403, nil)
@@ -811,7 +815,7 @@ func (a *apiCheck) checkAlertStream(doc *openapi3.T, screener, analyst string) {
 				if err := schema.VisitJSON(v, openapi3.VisitAsResponse()); err != nil {
 					t.Errorf("alert %s does not match the Alert schema: %v", line, err)
 				}
-				if event != "alert" || id == "" || fmt.Sprint(v["id"]) != id {
+				if f, ok := v["id"].(float64); event != "alert" || id == "" || !ok || strconv.FormatFloat(f, 'f', -1, 64) != id {
 					t.Errorf("alert event %q id %q, data id %v", event, id, v["id"])
 				}
 				_, hasPerson := v["person_id"]

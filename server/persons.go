@@ -179,6 +179,7 @@ func (s *Server) enrol(w http.ResponseWriter, r *http.Request, c *caller) error 
 	}
 	resp := enrolResponse{Threshold: round2(thr), Warnings: warnings(samples)}
 	now := s.cfg.Now().UTC()
+	fillCaptured(samples, now)
 
 	// The samples hit an existing person whose biographic data agree with the request:
 	// this is that person again; add the samples to their record instead of creating a
@@ -200,6 +201,9 @@ func (s *Server) enrol(w http.ResponseWriter, r *http.Request, c *caller) error 
 			s.fingers.add(best.ID, samples)
 			s.recent.add(best.ID, samples)
 			resp.PersonID, resp.Duplicate, resp.Samples = best.ID, true, samplesOut(samples)
+			if resp.Conflicts, err = s.raiseConflicts(r, c, best, hits[1:], now); err != nil {
+				return err
+			}
 			resp.Matches = s.visible(r, c, hits)
 			writeJSON(w, http.StatusOK, resp)
 			return nil
@@ -230,31 +234,43 @@ func (s *Server) enrol(w http.ResponseWriter, r *http.Request, c *caller) error 
 	s.recent.add(resp.PersonID, samples)
 	resp.Samples = samplesOut(samples)
 
-	// Every hit on another person is an identity conflict: the same biometrics under two
-	// records. Biographic differences say which fields disagree.
+	if resp.Conflicts, err = s.raiseConflicts(r, c, existing, hits, now); err != nil {
+		return err
+	}
+	resp.Matches = s.visible(r, c, hits)
+	writeJSON(w, http.StatusCreated, resp)
+	return nil
+}
+
+// raiseConflicts records an identity conflict between person p and every hit on another
+// person: the same biometrics under two records. Biographic differences say which fields
+// disagree.
+func (s *Server) raiseConflicts(r *http.Request, c *caller, p *store.Person, hits []candidate, now time.Time) ([]store.Conflict, error) {
+	var out []store.Conflict
 	for _, h := range hits {
+		if h.PersonID == p.ID {
+			continue
+		}
 		other, err := s.st.Person(r.Context(), h.PersonID)
 		if errors.Is(err, store.ErrNotFound) {
 			continue // deleted meanwhile
 		}
 		if err != nil {
-			return err
+			return nil, err
 		}
-		diff := biographicDiff(personOf(existing), other)
+		diff := biographicDiff(personOf(p), other)
 		reason := "biometric match to another record"
 		if len(diff) > 0 {
 			reason += "; biographic data differ: " + strings.Join(diff, ", ")
 		}
-		cf := &store.Conflict{ID: newID("C"), PersonID: resp.PersonID, OtherID: other.ID, Score: round2(h.Score),
+		cf := &store.Conflict{ID: newID("C"), PersonID: p.ID, OtherID: other.ID, Score: round2(h.Score),
 			Modalities: []string{"finger"}, Reason: reason, Status: store.ConflictOpen, Created: now}
-		if err := s.st.AddConflict(r.Context(), cf, s.entry(c, "conflict.raise", cf.ID, resp.PersonID+" ~ "+other.ID)); err != nil {
-			return err
+		if err := s.st.AddConflict(r.Context(), cf, s.entry(c, "conflict.raise", cf.ID, p.ID+" ~ "+other.ID)); err != nil {
+			return nil, err
 		}
-		resp.Conflicts = append(resp.Conflicts, *cf)
+		out = append(out, *cf)
 	}
-	resp.Matches = s.visible(r, c, hits)
-	writeJSON(w, http.StatusCreated, resp)
-	return nil
+	return out, nil
 }
 
 func personOf(p *store.Person) *personIn {
@@ -353,8 +369,10 @@ func roundAll(v []float64) []float64 {
 	return out
 }
 
-// readablePerson loads a person the caller may read, auditing the read. Persons of another
-// organisation are refused (403) without saying more than that they exist.
+// readablePerson loads a person the caller may read or change. Persons of another
+// organisation are refused (403) without saying more than that they exist. Refusals are
+// audited; so is the read itself for the read actions (person.read, person.timeline) —
+// a change is audited by its own entry, in the same transaction as the change.
 func (s *Server) readablePerson(r *http.Request, c *caller, action string) (*store.Person, error) {
 	id := r.PathValue("id")
 	if err := s.require(r, c, action, id); err != nil {
@@ -377,8 +395,10 @@ func (s *Server) readablePerson(r *http.Request, c *caller, action string) (*sto
 		return nil, bad(http.StatusForbidden, "person %s belongs to organisation %s: only its analysts may read it", id, p.Org)
 	}
 	// A read of personal data that cannot be audited does not happen.
-	if err := s.audit(r.Context(), c, action, id, "ok"); err != nil {
-		return nil, err
+	if action == "person.read" || action == "person.timeline" {
+		if err := s.audit(r.Context(), c, action, id, "ok"); err != nil {
+			return nil, err
+		}
 	}
 	return p, nil
 }
@@ -446,8 +466,7 @@ func (s *Server) sampleImage(w http.ResponseWriter, r *http.Request, c *caller) 
 }
 
 func (s *Server) updatePerson(w http.ResponseWriter, r *http.Request, c *caller) error {
-	p, err := s.readablePerson(r, c, "person.update")
-	if err != nil {
+	if err := s.require(r, c, "person.update", r.PathValue("id")); err != nil {
 		return err
 	}
 	var in personIn
@@ -455,6 +474,10 @@ func (s *Server) updatePerson(w http.ResponseWriter, r *http.Request, c *caller)
 		return err
 	}
 	if err := in.check(); err != nil {
+		return err
+	}
+	p, err := s.readablePerson(r, c, "person.update")
+	if err != nil {
 		return err
 	}
 	in.apply(p)
@@ -474,6 +497,9 @@ type deleteRequest struct {
 // cannot be deleted until the watch is lifted, and a person with open identity conflicts
 // not until they are resolved — deleting either would destroy evidence others rely on.
 func (s *Server) deletePerson(w http.ResponseWriter, r *http.Request, c *caller) error {
+	if err := s.require(r, c, "person.delete", r.PathValue("id")); err != nil {
+		return err
+	}
 	var req deleteRequest
 	if r.ContentLength != 0 {
 		if err := decodeJSON(r.Body, "request body", &req); err != nil {
@@ -483,12 +509,12 @@ func (s *Server) deletePerson(w http.ResponseWriter, r *http.Request, c *caller)
 	if req.Reason == "" {
 		req.Reason = r.URL.Query().Get("reason")
 	}
+	if strings.TrimSpace(req.Reason) == "" {
+		return bad(http.StatusBadRequest, "reason: a deletion needs a reason (JSON {\"reason\": ...} or ?reason=)")
+	}
 	p, err := s.readablePerson(r, c, "person.delete")
 	if err != nil {
 		return err
-	}
-	if strings.TrimSpace(req.Reason) == "" {
-		return bad(http.StatusBadRequest, "reason: a deletion needs a reason (JSON {\"reason\": ...} or ?reason=)")
 	}
 	if p.Watch.Level.Severity() > 0 {
 		s.audit(r.Context(), c, "person.delete", p.ID, "refused: watch "+string(p.Watch.Level))
@@ -517,6 +543,9 @@ type watchRequest struct {
 }
 
 func (s *Server) setWatch(w http.ResponseWriter, r *http.Request, c *caller) error {
+	if err := s.require(r, c, "watch.set", r.PathValue("id")); err != nil {
+		return err
+	}
 	var req watchRequest
 	if err := decodeJSON(r.Body, "request body", &req); err != nil {
 		return err
@@ -548,6 +577,9 @@ type familyRequest struct {
 var relations = []string{"parent", "child", "sibling", "half-sibling", "spouse", "grandparent", "grandchild", "uncle-aunt", "nephew-niece", "cousin", "other"}
 
 func (s *Server) addFamily(w http.ResponseWriter, r *http.Request, c *caller) error {
+	if err := s.require(r, c, "family.add", r.PathValue("id")); err != nil {
+		return err
+	}
 	var req familyRequest
 	if err := decodeJSON(r.Body, "request body", &req); err != nil {
 		return err
@@ -562,8 +594,10 @@ func (s *Server) addFamily(w http.ResponseWriter, r *http.Request, c *caller) er
 	if req.RelativeID == p.ID {
 		return bad(http.StatusBadRequest, "relative_id: a person cannot be their own relative")
 	}
-	if _, err := s.st.Person(r.Context(), req.RelativeID); err != nil {
-		return bad(http.StatusBadRequest, "relative_id %q: no such person", req.RelativeID)
+	// The same answer for a person that does not exist and one of another organisation, so
+	// the call cannot be used to probe other organisations' IDs.
+	if rel, err := s.st.Person(r.Context(), req.RelativeID); err != nil || rel.Org != c.Org {
+		return bad(http.StatusBadRequest, "relative_id %q: no such person in organisation %s", req.RelativeID, c.Org)
 	}
 	l := &store.FamilyLink{PersonID: p.ID, RelativeID: req.RelativeID, Relation: req.Relation, Status: "claimed",
 		Note: req.Note, Created: s.cfg.Now().UTC(), CreatedBy: c.ID}

@@ -263,9 +263,6 @@ func (s *Server) decodeSample(name string, in *sampleIn, forEnrolment bool) (*sa
 	sm := &sample{name: name, rec: store.Sample{
 		Modality: in.Modality, Position: *in.Position, Device: in.Device, Captured: in.Captured.UTC(),
 	}}
-	if sm.rec.Captured.IsZero() {
-		sm.rec.Captured = s.cfg.Now().UTC()
-	}
 	if len(in.Image) > 0 {
 		img, format, err := storedImage(in.Image)
 		if err != nil {
@@ -323,6 +320,15 @@ func storedImage(data []byte) ([]byte, string, error) {
 		return nil, "", err
 	}
 	return b.Bytes(), "png", nil
+}
+
+// fillCaptured gives samples sent without a capture time the time of the request.
+func fillCaptured(samples []*sample, now time.Time) {
+	for _, s := range samples {
+		if s.rec.Captured.IsZero() {
+			s.rec.Captured = now
+		}
+	}
 }
 
 func records(samples []*sample) []store.Sample {

@@ -123,7 +123,7 @@ func New(ctx context.Context, st store.Store, cfg Config) (*Server, error) {
 }
 
 // Handler returns the HTTP handler of the /v1 API.
-func (s *Server) Handler() http.Handler { return s.mux }
+func (s *Server) Handler() http.Handler { return s }
 
 // Serve accepts connections on l until ctx is cancelled, then shuts down gracefully
 // (in-flight requests finish; alert streams are closed).
@@ -171,11 +171,36 @@ func (s *Server) routes() {
 	m.Handle("GET /v1/me", s.auth(s.me))
 	m.Handle("GET /v1/audit", s.auth(s.auditLog))
 	m.Handle("GET /v1/audit/verify", s.auth(s.auditVerify))
-	m.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
-		writeError(w, http.StatusNotFound, "%s %s: no such endpoint (see /v1/openapi.json)", r.Method, r.URL.Path)
-	})
 	s.mux = m
 }
+
+// ServeHTTP routes a request; requests that match no route get a JSON error: 405 with the
+// allowed methods when the path exists with another method, 404 otherwise.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	h, pattern := s.mux.Handler(r)
+	if pattern != "" {
+		s.mux.ServeHTTP(w, r)
+		return
+	}
+	probe := &headerOnly{h: http.Header{}}
+	h.ServeHTTP(probe, r)
+	if probe.code == http.StatusMethodNotAllowed {
+		w.Header().Set("Allow", probe.h.Get("Allow"))
+		writeError(w, http.StatusMethodNotAllowed, "%s %s: method not allowed; allowed: %s", r.Method, r.URL.Path, probe.h.Get("Allow"))
+		return
+	}
+	writeError(w, http.StatusNotFound, "%s %s: no such endpoint (see /v1/openapi.json)", r.Method, r.URL.Path)
+}
+
+// headerOnly records the status and headers a handler writes, and drops the body.
+type headerOnly struct {
+	h    http.Header
+	code int
+}
+
+func (w *headerOnly) Header() http.Header         { return w.h }
+func (w *headerOnly) Write(b []byte) (int, error) { return len(b), nil }
+func (w *headerOnly) WriteHeader(code int)        { w.code = code }
 
 func (s *Server) health(w http.ResponseWriter, r *http.Request) {
 	subjects, samples := s.fingers.g.Len()

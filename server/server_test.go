@@ -262,7 +262,10 @@ func TestEnrolIdentifyVerifyEncounter(t *testing.T) {
 		t.Errorf("search: %+v", search)
 	}
 	// Another organisation's analyst sees neither the record nor the name in candidates.
-	other := n.user("analyst2", "border-b", "analyst")
+	_, other, err := server.AddUser(context.Background(), n.st, "analyst2", "border-b", "analyst", &audit.Entry{Time: time.Now(), User: "test"})
+	if err != nil {
+		t.Fatal(err)
+	}
 	if got := n.call("GET", "/v1/persons/"+ids[1], other, nil, nil); got != 403 {
 		t.Errorf("other organisation's analyst: %d, want 403", got)
 	}

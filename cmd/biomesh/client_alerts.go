@@ -59,8 +59,8 @@ func newAlertsCmd(o *clientOpts) *cobra.Command {
 		Long: `Follows the node's alert stream (GET /v1/alerts, server-sent events) and prints one line
 per alert until interrupted (Ctrl-C), or until --count alerts. When the connection drops it
 reconnects, with a growing pause (0.5 s up to 30 s), and asks for the alerts after the last
-one received (Last-Event-ID), so that none kept by the node is missed. Note that a new
-connection first receives the alerts the node still keeps (its last 256).
+one received (Last-Event-ID), so that none kept by the node is missed. A first connection
+gets only new alerts; --after 0 asks for all the node still keeps (its last 256).
 Screeners see the watch level, where, when and the unit; other roles also the person ID;
 analysts and admins of the owning organisation also the name and the watch reason.
 With --json each alert is printed as one line of JSON. Roles: screener, enroller, analyst, admin.`,
