@@ -24,17 +24,27 @@ type Probe struct {
 }
 
 // tableEntry is one probe edge in one hash bucket, carrying what the look-up needs to accept
-// or reject a gallery edge with integer arithmetic and without fetching the edge itself:
-// the accepted length range in whole pixels, dmin…dmin+drange, and the two edge angles
-// in 256ths of a turn less angleTolQ, so that a gallery edge (qd, qa, qb) agrees when
-// uint8(qd−dmin) ≤ drange, uint8(qa−a) ≤ 2·angleTolQ and uint8(qb−b) ≤ 2·angleTolQ (one
-// test each, modulo 256; the angles of an edge and of the entries of its bucket never
-// differ by half a turn).
+// or reject a gallery edge without fetching the edge itself. A gallery edge agrees when its
+// length in whole pixels qd is within dmin…dmin+drange and its two angles qa, qb (256ths of
+// a turn) are within angleTolQ of the probe edge's, which is one test on three 10-bit
+// lanes of a uint32 (lane k at bit 10k): with q = qd | qa<<10 | qb<<20 and add holding
+// 256 − dmin, 256 − (a − angleTolQ) and 256 − (b − angleTolQ) (angles modulo 256), the
+// low bytes of the lanes of q+add are the offsets from the range starts, modulo 256, and
+// bit 8 of each lane of laneLimits+drange − those offsets is set exactly when an offset is
+// within its range (drange, 2·angleTolQ, 2·angleTolQ). No lane carries or borrows from the
+// next: its values stay within 1…511. The angles of an edge and of the entries of its bucket
+// never differ by half a turn, so modulo 256 is the old signed difference.
 type tableEntry struct {
-	edge         uint16
-	dmin, drange uint8
-	a, b         uint8
+	add    uint32
+	edge   uint16
+	drange uint8
 }
+
+const (
+	laneLow    = 0xff | 0xff<<10 | 0xff<<20
+	laneSign   = 1<<8 | 1<<18 | 1<<28
+	laneLimits = 256 | (256+2*angleTolQ)<<10 | (256+2*angleTolQ)<<20
+)
 
 var (
 	distBuckets = int(params.maxEdge/params.distBucket) + 2
@@ -72,10 +82,11 @@ func Prepare(t *fingerprint.Template) *Probe {
 		dt := distTol(pe.d)
 		dmin := uint8(max(0, math.Ceil(float64(pe.d-dt))))
 		dmax := uint8(min(255, math.Floor(float64(pe.d+dt))))
+		a, b := pe.qa-uint8(angleTolQ), pe.qb-uint8(angleTolQ)
 		p.entries[fill[k]] = tableEntry{
-			edge: uint16(e),
-			dmin: dmin, drange: dmax - dmin,
-			a: pe.qa - uint8(angleTolQ), b: pe.qb - uint8(angleTolQ),
+			add:    uint32(256-int(dmin)) | uint32(256-int(a))<<10 | uint32(256-int(b))<<20,
+			edge:   uint16(e),
+			drange: dmax - dmin,
 		}
 		fill[k]++
 	})
@@ -106,18 +117,21 @@ func (p *Probe) forEachKey(f func(key, edge int)) {
 
 // scratch is the per-comparison working memory, pooled.
 type scratch struct {
-	votes []uint16 // probe minutia × candidate minutia
-	voted []int32  // cells with a vote, as i*nc+j
-	pairs []pairing
-	moved []moved
-	match []int
-	hits  []edgeHit
+	votes  []uint16   // per peak, probe minutia × candidate minutia
+	voted  [][]int32  // per peak, the cells with a vote, as i*nc+j, in the order first voted
+	pairsV [][]uint16 // the same cells as i<<8 | j
+	pairs  []pairing
+	moved  []moved
+	match  []int
+	hits   []edgeHit
 
-	hough  []uint16 // motion histogram, zero between comparisons
-	agree  []agreement
-	cedges []cedge
-	near   []bool  // cells next to the current peak, false between uses
-	hull   []point // the probe's hull, moved onto the candidate
+	hough    []uint16 // motion histogram, zero between comparisons
+	maxCount uint16   // its largest count
+	agree    []agreement
+	cedges   []cedge
+	near     []uint8 // bit x: the cells next to peak x; zero between uses
+	hull     []point // the probe's hull, moved onto the candidate
+	hullE    []hullEdge
 
 	closeness float32
 	usedC     []bool
@@ -137,6 +151,7 @@ type cand struct {
 	grid  grid
 	hull  []point
 	hullL []float32
+	hullE []hullEdge
 }
 
 // sortedX is a candidate minutia in the order by x.
@@ -252,6 +267,7 @@ func (c *cand) forConsolidation() {
 		c.hull = append(c.hull, point{c.m[i].x, c.m[i].y})
 	}
 	c.hullL = hullLengths(c.hull, c.hullL)
+	c.hullE = hullEdges(c.hull, c.hullL, params.hullMargin, c.hullE)
 }
 
 // moved is a probe minutia moved onto the candidate by the alignment being paired.
@@ -295,20 +311,6 @@ func (p *Probe) raw(c *Candidate) float64 {
 
 func (p *Probe) rawWith(c *cand, s *scratch) float64 {
 	np, nc := len(p.m), len(c.m)
-	if cap(s.votes) < np*nc {
-		s.votes = make([]uint16, np*nc)
-	}
-	votes := s.votes[:np*nc]
-	clear(votes)
-	s.voted = s.voted[:0]
-
-	vote := func(i, j int) {
-		k := i*nc + j
-		if votes[k] == 0 {
-			s.voted = append(s.voted, int32(k))
-		}
-		votes[k]++
-	}
 	// Pass 1: find agreeing edges. Each implies a rigid motion: the rotation between the two
 	// edge vectors (far more precise than minutia directions) and the translation that then
 	// carries the probe edge's midpoint onto the candidate's. The motions vote in a coarse
@@ -317,74 +319,10 @@ func (p *Probe) rawWith(c *cand, s *scratch) float64 {
 	s.hits = s.hits[:0]
 	if s.hough == nil {
 		s.hough = make([]uint16, houghRot*houghT*houghT)
-		s.near = make([]bool, houghRot*houghT*houghT)
+		s.near = make([]uint8, houghRot*houghT*houghT)
 	}
-	// The candidate's edges, grouped by start (to[e] is the end of edge e), with the geometry
-	// recomputed as Probe.edges computes it for the probe (see the package documentation).
-	// First the agreeing (probe entry, candidate edge) pairs are listed, without a branch
-	// per entry; then their motions are computed.
-	g := geom()
-	to := c.v.to
-	if cap(s.cedges) < len(to) {
-		s.cedges = make([]cedge, len(to))
-	}
-	cedges := s.cedges[:len(to)]
-	agree := s.agree[:cap(s.agree)]
-	na := 0
-	e := 0
-	for i := range c.m {
-		mi := &c.m[i]
-		for end := e + int(c.v.deg[i]); e < end; e++ {
-			j := int(to[e])
-			mj := &c.m[j]
-			dx, dy := mj.ix-mi.ix, mj.iy-mi.iy
-			l := g.length[dx*dx+dy*dy]
-			raw := g.atan[(dy+maxEdgePx)*atanSide+dx+maxEdgePx]
-			a := normAngle(raw - mi.dir)
-			b := normAngle(mj.dir - mi.dir)
-			key := edgeKey(int(l>>8), angleBin(a), angleBin(b))
-			tes := p.entries[p.offsets[key]:p.offsets[key+1]]
-			if len(tes) == 0 {
-				continue
-			}
-			qd, qa, qb := uint8(l), quantAngle(a), quantAngle(b)
-			cedges[e] = cedge{v: normAngle(raw), mx: (mi.x + mj.x) / 2, my: (mi.y + mj.y) / 2, from: uint8(i), to: uint8(j)}
-			if na+len(tes) > len(agree) {
-				agree = append(agree[:na], make([]agreement, na+len(tes))...)
-				agree = agree[:cap(agree)]
-			}
-			for _, te := range tes {
-				agree[na] = agreement{pe: te.edge, ce: uint16(e)}
-				// The three ranges in one test: a negative value rejects.
-				bad := (int(te.drange) - int(qd-te.dmin)) | (2*angleTolQ - int(qa-te.a)) | (2*angleTolQ - int(qb-te.b))
-				na += int(uint(bad)>>63) ^ 1
-			}
-		}
-	}
-	s.agree = agree
-	if cap(s.hits) < na {
-		s.hits = make([]edgeHit, na)
-	}
-	hits := s.hits[:na]
-	nh := 0
-	for _, ag := range agree[:na] {
-		ce := &cedges[ag.ce]
-		pe := &p.edges[ag.pe]
-		rot := addTurnIfNegative(ce.v - pe.v)
-		sin, cos := sinCos(rot)
-		tx := ce.mx - (pe.mx*cos - pe.my*sin)
-		ty := ce.my - (pe.mx*sin + pe.my*cos)
-		fr := rot * (houghRot / twoPi)
-		fx := tx/houghStep + houghT/2
-		fy := ty/houghStep + houghT/2
-		hits[nh] = edgeHit{pe: ag.pe, cFrom: ce.from, cTo: ce.to, cell: uint16(((int(fr)%houghRot)*houghT+int(fx))*houghT + int(fy))}
-		in := fx >= 0.5 && fy >= 0.5 && fx < houghT-0.5 && fy < houghT-0.5
-		nh += b2i(in)
-	}
-	for _, h := range hits[:nh] {
-		s.hough[h.cell]++
-	}
-	s.hits = hits[:nh]
+	p.agreements(c, s)
+	p.motions(s)
 	defer func() {
 		for _, h := range s.hits {
 			s.hough[h.cell] = 0
@@ -400,38 +338,79 @@ func (p *Probe) rawWith(c *cand, s *scratch) float64 {
 	for x := range finalists {
 		finalists[x].n = -1
 	}
-	var peaks []int
-	for peak := 0; peak < params.rotPeaks; peak++ {
-		pc, pv := -1, uint16(0)
-		// The first of the best cells in the order they were first hit.
-		for _, h := range s.hits {
-			if v := s.hough[h.cell]; v > pv && !nearAny(peaks, int(h.cell)) {
-				pc, pv = int(h.cell), v
+	// The peaks: the first of the best cells in the order they were first hit, then the
+	// same among the cells not next to an earlier peak.
+	var peakBuf [4]int
+	peaks := peakBuf[:0]
+	for range params.rotPeaks {
+		pc := -1
+		if len(peaks) == 0 {
+			for _, h := range s.hits {
+				if s.hough[h.cell] == s.maxCount {
+					pc = int(h.cell)
+					break
+				}
+			}
+		} else {
+			pv := uint16(0)
+			for _, h := range s.hits {
+				if v := s.hough[h.cell]; v > pv && !nearAny(peaks, int(h.cell)) {
+					pc, pv = int(h.cell), v
+				}
 			}
 		}
 		if pc < 0 {
 			break
 		}
 		peaks = append(peaks, pc)
-		markNear(s.near, pc, true)
-		clear(votes)
-		s.voted = s.voted[:0]
-		for _, h := range s.hits {
-			// Hits in the peak cell or next to it.
-			if !s.near[h.cell] {
-				continue
-			}
-			pe := &p.edges[h.pe]
-			vote(int(pe.from), int(h.cFrom))
-			vote(int(pe.to), int(h.cTo))
+	}
+	// Votes of the hits next to each peak (in s.near, bit x for peak x), in one pass.
+	for x, pc := range peaks {
+		markNear(s.near, pc, 1<<x, true)
+	}
+	if cap(s.votes) < len(peaks)*np*nc {
+		s.votes = make([]uint16, len(peaks)*np*nc)
+	}
+	votes := s.votes[:len(peaks)*np*nc]
+	clear(votes)
+	for len(s.voted) < len(peaks) {
+		s.voted = append(s.voted, nil)
+		s.pairsV = append(s.pairsV, nil)
+	}
+	for x := range peaks {
+		s.voted[x], s.pairsV[x] = s.voted[x][:0], s.pairsV[x][:0]
+	}
+	vote := func(x, i, j int) {
+		k := i*nc + j
+		if votes[x*np*nc+k] == 0 {
+			s.voted[x] = append(s.voted[x], int32(k))
+			s.pairsV[x] = append(s.pairsV[x], uint16(i<<8|j))
 		}
-		markNear(s.near, pc, false)
-		for _, k := range topVoted(s.voted, votes, params.seeds) {
-			q := p.quickCount(c, int(k)/nc, int(k)%nc, s)
-			for x := range finalists {
-				if q > finalists[x].n {
-					copy(finalists[x+1:], finalists[x:len(finalists)-1])
-					finalists[x] = finalist{int32(k), q}
+		votes[x*np*nc+k]++
+	}
+	for _, h := range s.hits {
+		bits := s.near[h.cell]
+		if bits == 0 {
+			continue
+		}
+		pe := &p.edges[h.pe]
+		for x := range peaks {
+			if bits&(1<<x) != 0 {
+				vote(x, int(pe.from), int(h.cFrom))
+				vote(x, int(pe.to), int(h.cTo))
+			}
+		}
+	}
+	for x, pc := range peaks {
+		markNear(s.near, pc, 1<<x, false)
+	}
+	for x := range peaks {
+		for _, k := range topVoted(s.voted[x], votes[x*np*nc:(x+1)*np*nc], params.seeds) {
+			q := p.quickCount(c, int(k)/nc, int(k)%nc, s.pairsV[x], s)
+			for y := range finalists {
+				if q > finalists[y].n {
+					copy(finalists[y+1:], finalists[y:len(finalists)-1])
+					finalists[y] = finalist{int32(k), q}
 					break
 				}
 			}
@@ -460,17 +439,97 @@ type finalist struct {
 	n int
 }
 
-// quickCount aligns by the seed pair (i0, j0) and counts the voted pairs (in s.voted) that
+// agreements lists in s.agree the (probe edge, candidate edge) pairs that agree, in the
+// order of the candidate's edges and, for each, of its bucket's entries; s.cedges holds what
+// their motions need of the candidate edges. The candidate's edges are grouped by start
+// (to[e] is the end of edge e); their geometry is recomputed as Probe.edges computes the
+// probe's (see the package documentation).
+func (p *Probe) agreements(c *cand, s *scratch) {
+	g := geom()
+	to, deg := c.v.to, c.v.deg
+	if cap(s.cedges) < len(to) {
+		s.cedges = make([]cedge, len(to))
+	}
+	cedges := s.cedges[:len(to)]
+	agree := s.agree[:cap(s.agree)]
+	entries, offsets := p.entries, p.offsets
+	na, e := 0, 0
+	for i := range c.m {
+		mi := &c.m[i]
+		for end := e + int(deg[i]); e < end; e++ {
+			j := int(to[e])
+			mj := &c.m[j]
+			dx, dy := mj.ix-mi.ix, mj.iy-mi.iy
+			l := g.length[dx*dx+dy*dy]
+			raw := g.atan[(dy+maxEdgePx)*atanSide+dx+maxEdgePx]
+			a := normAngle(raw - mi.dir)
+			b := normAngle(mj.dir - mi.dir)
+			key := edgeKey(int(l>>8), angleBin(a), angleBin(b))
+			tes := entries[offsets[key]:offsets[key+1]]
+			if len(tes) == 0 {
+				continue
+			}
+			cedges[e] = cedge{v: normAngle(raw), mx: (mi.x + mj.x) / 2, my: (mi.y + mj.y) / 2, from: uint8(i), to: uint8(j)}
+			if na+len(tes) > len(agree) {
+				agree = append(agree[:na], make([]agreement, na+len(tes))...)
+				agree = agree[:cap(agree)]
+			}
+			q := uint32(uint8(l)) | uint32(quantAngle(a))<<10 | uint32(quantAngle(b))<<20
+			for _, te := range tes {
+				agree[na] = agreement{pe: te.edge, ce: uint16(e)}
+				na += b2i((laneLimits+uint32(te.drange)-(q+te.add)&laneLow)&laneSign == laneSign)
+			}
+		}
+	}
+	s.agree = agree[:na]
+}
+
+// motions computes the motion of each agreement, keeps in s.hits those that fall in the
+// histogram, in order, and counts them in s.hough.
+func (p *Probe) motions(s *scratch) {
+	if cap(s.hits) < len(s.agree) {
+		s.hits = make([]edgeHit, len(s.agree))
+	}
+	hits := s.hits[:len(s.agree)]
+	cedges, pedges := s.cedges, p.edges
+	nh := 0
+	for _, ag := range s.agree {
+		ce := &cedges[ag.ce]
+		pe := &pedges[ag.pe]
+		rot := addTurnIfNegative(ce.v - pe.v)
+		sin, cos := sinCos(rot)
+		tx := ce.mx - (pe.mx*cos - pe.my*sin)
+		ty := ce.my - (pe.mx*sin + pe.my*cos)
+		fr := rot * (houghRot / twoPi)
+		fx := tx/houghStep + houghT/2
+		fy := ty/houghStep + houghT/2
+		r := int(fr) // in [0, houghRot]
+		r -= houghRot & -b2i(r == houghRot)
+		cell := (r*houghT+int(fx))*houghT + int(fy)
+		hits[nh] = edgeHit{pe: ag.pe, cFrom: ce.from, cTo: ce.to, cell: uint16(cell)}
+		nh += b2i(fx >= 0.5 && fy >= 0.5 && fx < houghT-0.5 && fy < houghT-0.5)
+	}
+	hough := s.hough
+	m := uint16(0)
+	for _, h := range hits[:nh] {
+		hough[h.cell]++
+		m = max(m, hough[h.cell])
+	}
+	s.maxCount = m
+	s.hits = hits[:nh]
+}
+
+// quickCount aligns by the seed pair (i0, j0) and counts the voted pairs (i<<8 | j) that
 // agree with the alignment, one-to-one in the order they were voted. It ranks seeds cheaply.
-func (p *Probe) quickCount(c *cand, i0, j0 int, s *scratch) int {
+func (p *Probe) quickCount(c *cand, i0, j0 int, voted []uint16, s *scratch) int {
 	ps, cs := p.m[i0], c.m[j0]
 	t := newTransform(cs.dir-ps.dir, ps.x, ps.y, cs.x, cs.y)
 	nc := len(c.m)
 	s.usedC = resetBools(s.usedC, nc)
 	s.match = resetInts(s.match, len(p.m))
 	n := 0
-	for _, k := range s.voted {
-		i, j := int(k)/nc, int(k)%nc
+	for _, ij := range voted {
+		i, j := int(ij>>8), int(ij&0xff)
 		if s.match[i] >= 0 || s.usedC[j] {
 			continue
 		}
@@ -521,14 +580,18 @@ type edgeHit struct {
 	cell       uint16 // motion histogram cell
 }
 
-// markNear sets the cells within one bin of cell (rotation cyclic) to v.
-func markNear(near []bool, cell int, v bool) {
+// markNear sets (v) or clears bit in the cells within one bin of cell (rotation cyclic).
+func markNear(near []uint8, cell int, bit uint8, v bool) {
 	r, x, y := cell/(houghT*houghT), cell/houghT%houghT, cell%houghT
 	for dr := -1; dr <= 1; dr++ {
 		rr := (r + dr + houghRot) % houghRot
 		for xx := max(0, x-1); xx <= min(houghT-1, x+1); xx++ {
 			for yy := max(0, y-1); yy <= min(houghT-1, y+1); yy++ {
-				near[(rr*houghT+xx)*houghT+yy] = v
+				if v {
+					near[(rr*houghT+xx)*houghT+yy] |= bit
+				} else {
+					near[(rr*houghT+xx)*houghT+yy] &^= bit
+				}
 			}
 		}
 	}
@@ -655,7 +718,7 @@ func (p *Probe) consolidate(c *cand, i0, j0 int, s *scratch) float64 {
 	// candidate minutiae that land inside the probe's (transformed) hull.
 	inC := 0
 	for i := range p.m {
-		if insideHull(c.hull, c.hullL, t.apply(p.m[i].x, p.m[i].y), params.hullMargin) {
+		if insideHull(c.hullE, t.apply(p.m[i].x, p.m[i].y)) {
 			inC++
 		}
 	}
@@ -664,9 +727,10 @@ func (p *Probe) consolidate(c *cand, i0, j0 int, s *scratch) float64 {
 	for i, h := range p.hull {
 		hp[i] = t.apply(h.x, h.y)
 	}
+	s.hullE = hullEdges(hp, p.hullL, params.hullMargin, s.hullE)
 	inP := 0
 	for j := range c.m {
-		if insideHull(hp, p.hullL, point{c.m[j].x, c.m[j].y}, params.hullMargin) {
+		if insideHull(s.hullE, point{c.m[j].x, c.m[j].y}) {
 			inP++
 		}
 	}

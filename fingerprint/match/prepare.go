@@ -512,16 +512,35 @@ func hullLengths(h []point, l []float32) []float32 {
 	return l
 }
 
-// insideHull reports whether p lies inside the counter-clockwise hull h, whose edge
-// lengths are l, or within margin of it.
-func insideHull(h []point, l []float32, p point, margin float32) bool {
+// hullEdge is an edge a→b of a counter-clockwise hull, as insideHull tests it.
+type hullEdge struct {
+	ax, ay float32 // a
+	ex, ey float32 // b − a
+	lim    float32 // −margin·|b − a|
+}
+
+// hullEdges returns the edges of the counter-clockwise hull h, whose edge lengths are l,
+// with margin; none when h has fewer than 3 points (then nothing is inside).
+func hullEdges(h []point, l []float32, margin float32, es []hullEdge) []hullEdge {
+	es = es[:0]
 	if len(h) < 3 {
+		return es
+	}
+	for i, a := range h {
+		b := h[(i+1)%len(h)]
+		es = append(es, hullEdge{ax: a.x, ay: a.y, ex: b.x - a.x, ey: b.y - a.y, lim: -margin * l[i]})
+	}
+	return es
+}
+
+// insideHull reports whether p lies inside the hull of the edges es, or within their margin.
+func insideHull(es []hullEdge, p point) bool {
+	if len(es) == 0 {
 		return false
 	}
-	for i := range h {
-		a, b := h[i], h[(i+1)%len(h)]
+	for _, e := range es {
 		// signed distance of p to the left of edge a→b, times the edge's length
-		if (b.x-a.x)*(p.y-a.y)-(b.y-a.y)*(p.x-a.x) < -margin*l[i] {
+		if e.ex*(p.y-e.ay)-e.ey*(p.x-e.ax) < e.lim {
 			return false
 		}
 	}
