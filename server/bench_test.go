@@ -17,6 +17,8 @@ import (
 	"time"
 
 	"github.com/biomesh/biomesh/audit"
+	"github.com/biomesh/biomesh/fingerprint"
+	"github.com/biomesh/biomesh/fingerprint/match"
 	"github.com/biomesh/biomesh/fingerprint/synth"
 	"github.com/biomesh/biomesh/fingerprint/synthtpl"
 	"github.com/biomesh/biomesh/server"
@@ -191,7 +193,10 @@ func fillStore(b *testing.B, st store.Store, persons int) {
 					t := synthtpl.Impression(m, 5, 0, nil)
 					t.Position = f
 					bt, _ := t.MarshalBinary()
-					ss = append(ss, store.Sample{Modality: store.Finger, Position: f, Template: bt, Quality: t.Quality, Captured: now})
+					var rt fingerprint.Template
+					rt.UnmarshalBinary(bt) // the gallery form of the template as stored, as the node makes it
+					pb, _ := match.NewCandidate(&rt).MarshalBinary()
+					ss = append(ss, store.Sample{Modality: store.Finger, Position: f, Template: bt, Prepared: pb, Quality: t.Quality, Captured: now})
 				}
 				a := &audit.Entry{Time: now, User: "bench", Org: "unit-a", Role: "admin", Action: "person.enrol", Target: p.ID, Result: "ok"}
 				if err := st.CreatePerson(ctx, p, ss, a); err != nil {

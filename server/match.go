@@ -27,10 +27,10 @@ func newFingerGallery() *fingerGallery {
 // the store streams them in ID order, so each person's samples arrive in enrolment order.
 func (f *fingerGallery) load(ctx context.Context, st store.Store) error {
 	type item struct {
-		person string
-		pos    int
-		tpl    []byte
-		id     int64
+		person        string
+		pos           int
+		tpl, prepared []byte
+		id            int64
 	}
 	type done struct {
 		person string
@@ -49,6 +49,13 @@ func (f *fingerGallery) load(ctx context.Context, st store.Store) error {
 			for batch := range in {
 				res := make([]done, 0, len(batch))
 				for _, it := range batch {
+					// The stored gallery form, when it is of this engine's version; else the
+					// candidate is derived from the template again.
+					var c match.Candidate
+					if len(it.prepared) > 0 && c.UnmarshalBinary(it.prepared) == nil {
+						res = append(res, done{it.person, gallery.Sample[*match.Candidate]{Position: it.pos, Template: &c}})
+						continue
+					}
 					var t fingerprint.Template
 					if err := t.UnmarshalBinary(it.tpl); err != nil {
 						errMu.Lock()
@@ -82,7 +89,7 @@ func (f *fingerGallery) load(ctx context.Context, st store.Store) error {
 	const batchLen = 512
 	batch := make([]item, 0, batchLen)
 	err := st.EachTemplate(ctx, store.Finger, func(s store.Sample) error {
-		batch = append(batch, item{s.PersonID, s.Position, s.Template, s.ID})
+		batch = append(batch, item{s.PersonID, s.Position, s.Template, s.Prepared, s.ID})
 		if len(batch) == batchLen {
 			in <- batch
 			batch = make([]item, 0, batchLen)
@@ -112,8 +119,8 @@ func (f *fingerGallery) load(ctx context.Context, st store.Store) error {
 func (f *fingerGallery) add(person string, samples []*sample) {
 	var add []gallery.Sample[*match.Candidate]
 	for _, s := range samples {
-		if s.finger != nil {
-			add = append(add, gallery.Sample[*match.Candidate]{Position: s.rec.Position, Template: match.NewCandidate(s.finger)})
+		if s.cand != nil {
+			add = append(add, gallery.Sample[*match.Candidate]{Position: s.rec.Position, Template: s.cand})
 		}
 	}
 	if len(add) > 0 {
@@ -220,8 +227,8 @@ func (l *recentLog) mark() uint64 {
 func (l *recentLog) add(person string, samples []*sample) {
 	var fs []gallery.Sample[*match.Candidate]
 	for _, s := range samples {
-		if s.finger != nil {
-			fs = append(fs, gallery.Sample[*match.Candidate]{Position: s.rec.Position, Template: match.NewCandidate(s.finger)})
+		if s.cand != nil {
+			fs = append(fs, gallery.Sample[*match.Candidate]{Position: s.rec.Position, Template: s.cand})
 		}
 	}
 	l.mu.Lock()

@@ -18,6 +18,7 @@ import (
 
 	"github.com/biomesh/biomesh/fingerprint"
 	"github.com/biomesh/biomesh/fingerprint/input"
+	"github.com/biomesh/biomesh/fingerprint/match"
 	"github.com/biomesh/biomesh/store"
 
 	_ "image/jpeg" // stored photos and fingerprint images
@@ -40,6 +41,7 @@ type sampleIn struct {
 type sample struct {
 	rec      store.Sample
 	finger   *fingerprint.Template // fingers only
+	cand     *match.Candidate      // enrolled fingers: the gallery form (also stored, rec.Prepared)
 	name     string                // "samples[3]" for error messages
 	warnings []string
 }
@@ -289,6 +291,16 @@ func (s *Server) decodeSample(name string, in *sampleIn, forEnrolment bool) (*sa
 		}
 		sm.rec.Quality = t.Quality
 		sm.finger = t
+		if forEnrolment {
+			// The gallery form is made from the template as stored, so that it is the same
+			// whether it comes from this enrolment, the stored cache or a re-derivation.
+			var stored fingerprint.Template
+			if err := stored.UnmarshalBinary(sm.rec.Template); err != nil {
+				return nil, bad(http.StatusUnprocessableEntity, "%s: template: %v", name, err)
+			}
+			sm.cand = match.NewCandidate(&stored)
+			sm.rec.Prepared, _ = sm.cand.MarshalBinary()
+		}
 	default:
 		sm.warnings = append(sm.warnings, fmt.Sprintf("%s: %s image stored but not searchable: no %s engine is built into this node", name, in.Modality, in.Modality))
 	}
