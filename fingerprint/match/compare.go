@@ -131,7 +131,7 @@ type scratch struct {
 	cedges   []cedge
 	near     []uint8 // bit x: the cells next to peak x; zero between uses
 	hull     []point // the probe's hull, moved onto the candidate
-	hullE    []hullEdge
+	hullT    hullTest
 
 	closeness float32
 	usedC     []bool
@@ -151,7 +151,7 @@ type cand struct {
 	grid  grid
 	hull  []point
 	hullL []float32
-	hullE []hullEdge
+	hullT hullTest
 }
 
 // sortedX is a candidate minutia in the order by x.
@@ -267,7 +267,7 @@ func (c *cand) forConsolidation() {
 		c.hull = append(c.hull, point{c.m[i].x, c.m[i].y})
 	}
 	c.hullL = hullLengths(c.hull, c.hullL)
-	c.hullE = hullEdges(c.hull, c.hullL, params.hullMargin, c.hullE)
+	c.hullT.set(c.hull, c.hullL, params.hullMargin)
 }
 
 // moved is a probe minutia moved onto the candidate by the alignment being paired.
@@ -718,7 +718,7 @@ func (p *Probe) consolidate(c *cand, i0, j0 int, s *scratch) float64 {
 	// candidate minutiae that land inside the probe's (transformed) hull.
 	inC := 0
 	for i := range p.m {
-		if insideHull(c.hullE, t.apply(p.m[i].x, p.m[i].y)) {
+		if c.hullT.inside(t.apply(p.m[i].x, p.m[i].y)) {
 			inC++
 		}
 	}
@@ -727,10 +727,10 @@ func (p *Probe) consolidate(c *cand, i0, j0 int, s *scratch) float64 {
 	for i, h := range p.hull {
 		hp[i] = t.apply(h.x, h.y)
 	}
-	s.hullE = hullEdges(hp, p.hullL, params.hullMargin, s.hullE)
+	s.hullT.set(hp, p.hullL, params.hullMargin)
 	inP := 0
 	for j := range c.m {
-		if insideHull(s.hullE, point{c.m[j].x, c.m[j].y}) {
+		if s.hullT.inside(point{c.m[j].x, c.m[j].y}) {
 			inP++
 		}
 	}

@@ -273,3 +273,27 @@ func TestParams(t *testing.T) {
 		t.Errorf("maxEdge %v (want %d), angleBins %d (want %d, a power of two)", params.maxEdge, maxEdgePx, params.angleBins, angleBins)
 	}
 }
+
+// The disc shortcut of hullTest must never change a verdict of the edge tests.
+func TestHullDisc(t *testing.T) {
+	r := rand.New(rand.NewPCG(15, 16))
+	for k := range 50 {
+		pr := prepare(randomTemplate(r, 5+k))
+		var h []point
+		for _, i := range pr.hull {
+			h = append(h, point{pr.m[i].x, pr.m[i].y})
+		}
+		var ht hullTest
+		ht.set(h, hullLengths(h, nil), params.hullMargin)
+		edgesOnly := hullTest{es: ht.es}
+		if ht.rr <= 0 {
+			t.Errorf("template %d: no disc inside the hull", k)
+		}
+		for range 2000 {
+			p := point{float32(r.Float64()*400 - 200), float32(r.Float64()*400 - 200)}
+			if got, want := ht.inside(p), edgesOnly.inside(p); got != want {
+				t.Fatalf("template %d, point %v: inside %v, edge tests say %v", k, p, got, want)
+			}
+		}
+	}
+}

@@ -519,26 +519,54 @@ type hullEdge struct {
 	lim    float32 // −margin·|b − a|
 }
 
-// hullEdges returns the edges of the counter-clockwise hull h, whose edge lengths are l,
-// with margin; none when h has fewer than 3 points (then nothing is inside).
-func hullEdges(h []point, l []float32, margin float32, es []hullEdge) []hullEdge {
-	es = es[:0]
-	if len(h) < 3 {
-		return es
-	}
-	for i, a := range h {
-		b := h[(i+1)%len(h)]
-		es = append(es, hullEdge{ax: a.x, ay: a.y, ex: b.x - a.x, ey: b.y - a.y, lim: -margin * l[i]})
-	}
-	return es
+// hullTest tests points against a convex hull with a margin: a point is inside when, for
+// every edge, it lies to the left of the edge or less than the margin to its right.
+// Invariant: every point strictly closer than √rr to (cx, cy) lies inside every edge's
+// line, so it passes every edge test (the test's rounding errs by far less than the
+// margin), and the edges need not be tested; rr is 0 when no such disc was found.
+type hullTest struct {
+	es     []hullEdge
+	cx, cy float32
+	rr     float32
 }
 
-// insideHull reports whether p lies inside the hull of the edges es, or within their margin.
-func insideHull(es []hullEdge, p point) bool {
-	if len(es) == 0 {
+// set makes t test against the counter-clockwise hull h, whose edge lengths are l (a hull
+// with fewer than 3 points contains nothing).
+func (t *hullTest) set(h []point, l []float32, margin float32) {
+	t.es, t.rr = t.es[:0], 0
+	if len(h) < 3 {
+		return
+	}
+	var sx, sy float64
+	for i, a := range h {
+		b := h[(i+1)%len(h)]
+		t.es = append(t.es, hullEdge{ax: a.x, ay: a.y, ex: b.x - a.x, ey: b.y - a.y, lim: -margin * l[i]})
+		sx, sy = sx+float64(a.x), sy+float64(a.y)
+	}
+	// The largest disc about the vertices' mean inside every edge line, less half a pixel
+	// for the rounding of the test.
+	cx, cy := sx/float64(len(h)), sy/float64(len(h))
+	r := math.Inf(1)
+	for _, e := range t.es {
+		ex, ey := float64(e.ex), float64(e.ey)
+		if n := math.Hypot(ex, ey); n > 0 {
+			r = min(r, (ex*(cy-float64(e.ay))-ey*(cx-float64(e.ax)))/n)
+		}
+	}
+	if r -= 0.5; r > 0 && !math.IsInf(r, 1) {
+		t.cx, t.cy, t.rr = float32(cx), float32(cy), float32(r*r)
+	}
+}
+
+// inside reports whether p lies inside the hull, or within the margin of it.
+func (t *hullTest) inside(p point) bool {
+	if len(t.es) == 0 {
 		return false
 	}
-	for _, e := range es {
+	if dx, dy := p.x-t.cx, p.y-t.cy; dx*dx+dy*dy < t.rr {
+		return true
+	}
+	for _, e := range t.es {
 		// signed distance of p to the left of edge a→b, times the edge's length
 		if e.ex*(p.y-e.ay)-e.ey*(p.x-e.ax) < e.lim {
 			return false
