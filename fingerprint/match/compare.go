@@ -19,6 +19,7 @@ type Probe struct {
 	edges   []edge
 	hull    []point
 	hullL   []float32 // length of hull edge i → i+1
+	pmot    []pmotion // per edge, what its motions need
 	offsets []uint32  // CSR: entries of key k are entries[offsets[k]:offsets[k+1]]
 	entries []tableEntry
 }
@@ -33,7 +34,7 @@ type Probe struct {
 // bit 8 of each lane of laneLimits+drange − those offsets is set exactly when an offset is
 // within its range (drange, 2·angleTolQ, 2·angleTolQ). No lane carries or borrows from the
 // next: its values stay within 1…511. The angles of an edge and of the entries of its bucket
-// never differ by half a turn, so modulo 256 is the old signed difference.
+// differ by less than 0.6 rad, so an angle difference modulo 256 is the signed difference.
 type tableEntry struct {
 	add    uint32
 	edge   uint16
@@ -67,6 +68,10 @@ func Prepare(t *fingerprint.Template) *Probe {
 		p.hull = append(p.hull, point{pr.m[i].x, pr.m[i].y})
 	}
 	p.hullL = hullLengths(p.hull, nil)
+	p.pmot = make([]pmotion, len(p.edges))
+	for i, e := range p.edges {
+		p.pmot[i] = pmotion{e.v, e.mx, e.my}
+	}
 	nk := distBuckets * params.angleBins * params.angleBins
 	counts := make([]uint32, nk+1)
 	p.forEachKey(func(k, _ int) { counts[k+1]++ })
@@ -491,7 +496,7 @@ func (p *Probe) motions(s *scratch) {
 		s.hits = make([]edgeHit, len(s.agree))
 	}
 	hits := s.hits[:len(s.agree)]
-	cedges, pedges := s.cedges, p.edges
+	cedges, pedges := s.cedges, p.pmot
 	nh := 0
 	for _, ag := range s.agree {
 		ce := &cedges[ag.ce]
@@ -566,6 +571,11 @@ func addTurnIfNegative(a float32) float32 {
 // agreement is a probe edge and a candidate edge that agree.
 type agreement struct {
 	pe, ce uint16
+}
+
+// pmotion is what the motion of an agreement needs of the probe edge.
+type pmotion struct {
+	v, mx, my float32
 }
 
 // cedge is what the motion of an agreement needs of the candidate edge.

@@ -22,8 +22,9 @@
 // # Representation
 //
 // A gallery holds one Candidate per enrolled finger, so its form is compact: a single byte
-// slice of about 16 B per minutia (some 720 B for the 44 minutiae of a typical plain
-// impression, against 13.6 KB for the float form it replaces):
+// slice of 16.5 B per minutia plus 12 (725 B for the 44 minutiae of a typical plain
+// impression as stored; 18.5 B per minutia with float32 directions), against 13.6 KB of
+// heap for the float form it replaces:
 //
 //   - a 12-byte header: the number of minutiae n, format flags, the hull size h and the
 //     centroid (two float32);
@@ -36,6 +37,9 @@
 //   - the edges as one byte each, the index of their end minutia: edges are grouped by their
 //     start (CSR), so the start is implicit.
 //
+// The same bytes, behind a versioned tag, are the stored gallery form (codec.go): a change
+// of this layout or of how it is derived must change candidateVersion there.
+//
 // Nothing derived is stored: each comparison decodes the minutiae into its scratch space
 // (float32 coordinates relative to the centroid, exactly as they were computed from the
 // template) and recomputes each candidate edge's geometry in the loop over edges. Lengths
@@ -43,8 +47,11 @@
 // (at most maxEdgePx), so they come from two shared tables — atan2 of the offset, and the
 // length bucket and rounded length of the squared length — and the rest (edge angles,
 // midpoints, hull edge lengths) from the same float32 expressions as always. Scores are the
-// same, bit for bit, as those of the float form. A Probe keeps the float form (every edge
-// with its geometry, in a hash table) since it is made once per search.
+// same, bit for bit, as those of the float form (on amd64; checked on every FVC pair). The
+// integer offsets are what the float32 differences of the centred coordinates were, except
+// where rounding made those inexact (minutiae more than 256 px from the centroid), where the
+// integer form is the exact one. A Probe keeps the float form (every edge with its
+// geometry, in a hash table) since it is made once per search.
 package match
 
 import (
