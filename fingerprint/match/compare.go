@@ -132,6 +132,7 @@ type scratch struct {
 
 	hough    []uint16 // motion histogram, zero between comparisons
 	maxCount uint16   // its largest count
+	touched  []uint16 // the non-zero cells of hough, in the order first hit
 	agree    []agreement
 	cedges   []cedge
 	near     []uint8 // bit x: the cells next to peak x; zero between uses
@@ -329,8 +330,8 @@ func (p *Probe) rawWith(c *cand, s *scratch) float64 {
 	p.agreements(c, s)
 	p.motions(s)
 	defer func() {
-		for _, h := range s.hits {
-			s.hough[h.cell] = 0
+		for _, cell := range s.touched {
+			s.hough[cell] = 0
 		}
 	}()
 	if len(s.hits) == 0 {
@@ -350,17 +351,17 @@ func (p *Probe) rawWith(c *cand, s *scratch) float64 {
 	for range params.rotPeaks {
 		pc := -1
 		if len(peaks) == 0 {
-			for _, h := range s.hits {
-				if s.hough[h.cell] == s.maxCount {
-					pc = int(h.cell)
+			for _, cell := range s.touched {
+				if s.hough[cell] == s.maxCount {
+					pc = int(cell)
 					break
 				}
 			}
 		} else {
 			pv := uint16(0)
-			for _, h := range s.hits {
-				if v := s.hough[h.cell]; v > pv && !nearAny(peaks, int(h.cell)) {
-					pc, pv = int(h.cell), v
+			for _, cell := range s.touched {
+				if v := s.hough[cell]; v > pv && !nearAny(peaks, int(cell)) {
+					pc, pv = int(cell), v
 				}
 			}
 		}
@@ -515,12 +516,20 @@ func (p *Probe) motions(s *scratch) {
 		nh += b2i(fx >= 0.5 && fy >= 0.5 && fx < houghT-0.5 && fy < houghT-0.5)
 	}
 	hough := s.hough
-	m := uint16(0)
+	if cap(s.touched) < nh {
+		s.touched = make([]uint16, nh)
+	}
+	touched := s.touched[:nh]
+	m, nt := uint16(0), 0
 	for _, h := range hits[:nh] {
 		hough[h.cell]++
-		m = max(m, hough[h.cell])
+		v := hough[h.cell]
+		m = max(m, v)
+		touched[nt] = h.cell
+		nt += b2i(v == 1)
 	}
 	s.maxCount = m
+	s.touched = touched[:nt]
 	s.hits = hits[:nh]
 }
 
