@@ -17,9 +17,8 @@
 //  4. ridge growth (grow.go): sparse random seeds, then iterated Gabor filtering tuned to
 //     the local orientation and period (a kernel bank of orientations × wavelengths,
 //     applied as two rotated 1-D passes over the finger area only), saturating at ±1 after
-//     each iteration; minutiae arise where growing wavefronts meet, and two iterations
-//     before the end patches of the pattern are shifted by half a period (stampShifts),
-//     leaving ridge endings and bifurcations of both directions at random places.
+//     each iteration; minutiae arise where growing wavefronts meet and where the flow and
+//     the period leave no other way.
 //  5. ground truth (groundtruth.go), independent of the project's extractor: the grown
 //     ridge profile binarised at zero, thinned (Zhang–Suen), minutiae where the skeleton's
 //     crossing number is 1 (endings) or 3 (bifurcations), each directed along the

@@ -154,9 +154,6 @@ func grow(rng *rand.Rand, w, h int, mask []bool, om *orientationModel, period []
 	out := make([]float32, len(pxs))
 	var mx float32
 	for it := 0; it < iters; it++ {
-		if it == iters-p.shiftIter && p.shifts > 0 {
-			stampShifts(rng, v, t1, W, pad, w, h, mask, om, period, area, p)
-		}
 		for _, q := range pxs {
 			var s float32
 			base := q.i
@@ -333,52 +330,4 @@ func localAmplitude(out []float32, xy func(j int) (int, int), w, h, bs int) *gri
 		}
 	}
 	return g
-}
-
-// stampShifts moves the grown pattern by half a ridge period across the flow inside
-// ellipses elongated along it, at random points, a few iterations before the end: where
-// the shifted ridges meet the unshifted ones at the ellipse's ends the pattern can only
-// reconnect through ridge endings and bifurcations — dislocations of both signs, at random
-// places. The last iterations smooth them into natural shapes; close pairs of opposite
-// sign annihilate, the others stay (a dislocation cannot vanish alone).
-// tmp is scratch space of v's size.
-func stampShifts(rng *rand.Rand, v, tmp []float32, W, pad, w, h int, mask []bool, om *orientationModel, period []float32, area int, p *params) {
-	copy(tmp, v)
-	n := int(float64(area)*p.shifts/1e4 + rng.Float64())
-	for k := 0; k < n; {
-		x0, y0 := rng.IntN(w), rng.IntN(h)
-		if !mask[y0*w+x0] {
-			continue
-		}
-		k++
-		c2, s2 := om.doubled(float64(x0), float64(y0))
-		phi := math.Atan2(s2, c2) / 2
-		c, s := math.Cos(phi), math.Sin(phi)
-		lam := float64(period[y0*w+x0])
-		half := (p.shiftLenMin + (p.shiftLenMax-p.shiftLenMin)*rng.Float64()) / 2
-		across := lam * (p.shiftWidthMin + (p.shiftWidthMax-p.shiftWidthMin)*rng.Float64()) / 2
-		// shift by half a period along the normal (−s, c), either way
-		sh := lam / 2
-		if rng.IntN(2) == 0 {
-			sh = -sh
-		}
-		ox, oy := -s*sh, c*sh
-		r := int(math.Ceil(max(half, across)))
-		for dy := -r; dy <= r; dy++ {
-			for dx := -r; dx <= r; dx++ {
-				x, y := x0+dx, y0+dy
-				if x < 0 || y < 0 || x >= w || y >= h {
-					continue
-				}
-				a := float64(dx)*c + float64(dy)*s
-				b := -float64(dx)*s + float64(dy)*c
-				if (a*a)/(half*half)+(b*b)/(across*across) >= 1 {
-					continue
-				}
-				sx := min(w-1, max(0, int(math.Round(float64(x)+ox))))
-				sy := min(h-1, max(0, int(math.Round(float64(y)+oy))))
-				v[(y+pad)*W+x+pad] = tmp[(sy+pad)*W+sx+pad]
-			}
-		}
-	}
 }

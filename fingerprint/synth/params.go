@@ -18,12 +18,6 @@ type params struct {
 	localBlock    int     // block size (px) of the local amplitude that normalises each growth iteration
 	localGain     float32 // the response saturates above this fraction of its local amplitude
 	localFloor    float32 // … or of this fraction of the global maximum where the response is weak
-	shifts        float64 // half-period shifted patches per 10,000 px² of finger
-	shiftIter     int     // stamped this many iterations before the end of the growth
-	shiftLenMin   float64 // patch length (px) along the flow, uniform in [min, max]
-	shiftLenMax   float64
-	shiftWidthMin float64 // patch width across the flow, in periods, uniform in [min, max]
-	shiftWidthMax float64
 
 	// --- Gabor kernel bank of the growth
 	bankAngles  int     // orientation bins over [0, π)
@@ -86,12 +80,6 @@ var defaultParams = params{
 	localBlock:    8,
 	localGain:     0.5,
 	localFloor:    0.01,
-	shifts:        8,
-	shiftIter:     2,
-	shiftLenMin:   20,
-	shiftLenMax:   60,
-	shiftWidthMin: 1,
-	shiftWidthMax: 3,
 
 	bankAngles:  36,
 	bankLambda0: 4,
