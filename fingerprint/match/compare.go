@@ -467,7 +467,7 @@ func (p *Probe) agreements(c *cand, s *scratch) {
 			mj := &c.m[j]
 			dx, dy := mj.ix-mi.ix, mj.iy-mi.iy
 			l := g.length[dx*dx+dy*dy]
-			raw := g.atan[(dy+maxEdgePx)*atanSide+dx+maxEdgePx]
+			raw := g.angle(int(dx), int(dy))
 			a := normAngle(raw - mi.dir)
 			b := normAngle(mj.dir - mi.dir)
 			key := edgeKey(int(l>>8), angleBin(a), angleBin(b))

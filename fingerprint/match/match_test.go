@@ -249,7 +249,7 @@ func TestCompactCandidate(t *testing.T) {
 			mi, mj := &d.m[es.from], &d.m[es.to]
 			dx, dy := mj.ix-mi.ix, mj.iy-mi.iy
 			l := g.length[dx*dx+dy*dy]
-			raw := g.atan[(dy+maxEdgePx)*atanSide+dx+maxEdgePx]
+			raw := g.angle(int(dx), int(dy))
 			a, b := normAngle(raw-mi.dir), normAngle(mj.dir-mi.dir)
 			if int(d.v.to[e]) != int(es.to) || uint8(l) != es.qd || int(l>>8) != int(es.d/params.distBucket) ||
 				a != es.a || b != es.b || normAngle(raw) != es.v || quantAngle(a) != es.qa || quantAngle(b) != es.qb ||
@@ -293,6 +293,24 @@ func TestHullDisc(t *testing.T) {
 			p := point{float32(r.Float64()*400 - 200), float32(r.Float64()*400 - 200)}
 			if got, want := ht.inside(p), edgesOnly.inside(p); got != want {
 				t.Fatalf("template %d, point %v: inside %v, edge tests say %v", k, p, got, want)
+			}
+		}
+	}
+}
+
+// The geometry tables must give what the float32 formulas give, for every offset.
+func TestGeometry(t *testing.T) {
+	g := geom()
+	for dy := -maxEdgePx; dy <= maxEdgePx; dy++ {
+		for dx := -maxEdgePx; dx <= maxEdgePx; dx++ {
+			if got, want := g.angle(dx, dy), atan2(float32(dy), float32(dx)); math.Float32bits(got) != math.Float32bits(want) {
+				t.Fatalf("angle(%d, %d) = %v, want %v", dx, dy, got, want)
+			}
+			if d2 := dx*dx + dy*dy; d2 <= maxEdgePx*maxEdgePx {
+				d := edgeLength(d2)
+				if l := g.length[d2]; int(l>>8) != int(d/params.distBucket) || uint8(l) != uint8(min(255, math.Round(float64(d)))) {
+					t.Fatalf("length[%d] = %#x for length %v", d2, l, d)
+				}
 			}
 		}
 	}

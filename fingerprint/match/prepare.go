@@ -264,8 +264,8 @@ func angleBin(a float32) int {
 // within ±maxEdgePx, so they are looked up rather than computed (sqrt, atan2) in the
 // comparator's loop over candidate edges. The values are those the float32 formulas give.
 type geometry struct {
-	// atan[(dy+maxEdgePx)·atanSide + dx+maxEdgePx] = float32(atan2(dy, dx)).
-	atan [atanSide * atanSide]float32
+	// atan[dy·atanSide + dx+maxEdgePx] = float32(atan2(dy, dx)) for dy ≥ 0 (see angle).
+	atan [(maxEdgePx + 1) * atanSide]float32
 	// length[dx²+dy²] = distance bucket << 8 | length rounded to whole pixels, for the
 	// length d = float32(√(dx²+dy²)) of an edge.
 	length [maxEdgePx*maxEdgePx + 1]uint16
@@ -275,9 +275,9 @@ const atanSide = 2*maxEdgePx + 1
 
 var geom = sync.OnceValue(func() *geometry {
 	g := new(geometry)
-	for dy := -maxEdgePx; dy <= maxEdgePx; dy++ {
+	for dy := 0; dy <= maxEdgePx; dy++ {
 		for dx := -maxEdgePx; dx <= maxEdgePx; dx++ {
-			g.atan[(dy+maxEdgePx)*atanSide+dx+maxEdgePx] = atan2(float32(dy), float32(dx))
+			g.atan[dy*atanSide+dx+maxEdgePx] = atan2(float32(dy), float32(dx))
 		}
 	}
 	for d2 := range g.length {
@@ -286,6 +286,15 @@ var geom = sync.OnceValue(func() *geometry {
 	}
 	return g
 })
+
+// angle returns float32(atan2(dy, dx)) for |dx|, |dy| ≤ maxEdgePx. math.Atan2 is exactly
+// odd in y, so only dy ≥ 0 is tabled, and the sign of dy is put back on the result
+// (TestGeometry checks every offset).
+func (g *geometry) angle(dx, dy int) float32 {
+	s := dy >> 63 // −1 when dy < 0
+	a := g.atan[((dy^s)-s)*atanSide+dx+maxEdgePx]
+	return math.Float32frombits(math.Float32bits(a) ^ uint32(s)<<31)
+}
 
 // edgeLength is the length of an edge of squared length d2 px².
 func edgeLength(d2 int) float32 {
@@ -455,7 +464,7 @@ func (p *prepared) edges() []edge {
 		for range p.deg[i] {
 			j := int(p.to[e])
 			dx, dy := int(p.X[j])-int(p.X[i]), int(p.Y[i])-int(p.Y[j])
-			raw := g.atan[(dy+maxEdgePx)*atanSide+dx+maxEdgePx]
+			raw := g.angle(dx, dy)
 			mi, mj := &p.m[i], &p.m[j]
 			ed := edge{
 				from: uint8(i), to: uint8(j), d: p.dist[e],
