@@ -410,8 +410,9 @@ func (p *Probe) rawWith(c *cand, s *scratch) float64 {
 	for x, pc := range peaks {
 		markNear(s.near, pc, 1<<x, false)
 	}
+	var topBuf [8]int32
 	for x := range peaks {
-		for _, k := range topVoted(s.voted[x], votes[x*np*nc:(x+1)*np*nc], params.seeds) {
+		for _, k := range topVoted(s.voted[x], votes[x*np*nc:(x+1)*np*nc], params.seeds, topBuf[:0]) {
 			q := p.quickCount(c, int(k)/nc, int(k)%nc, s.pairsV[x], s)
 			for y := range finalists {
 				if q > finalists[y].n {
@@ -629,18 +630,21 @@ func nearAny(peaks []int, cell int) bool {
 	return false
 }
 
-var sinCosTable = func() (t [1024][2]float32) {
+// sinCosTable holds sin and cos of i/1024 turn, as a pair of float32 per i.
+var sinCosTable = func() (t [1024]sc) {
 	for i := range t {
 		a := float64(i) * 2 * math.Pi / 1024
-		t[i] = [2]float32{float32(math.Sin(a)), float32(math.Cos(a))}
+		t[i] = sc{float32(math.Sin(a)), float32(math.Cos(a))}
 	}
 	return
 }()
 
+type sc struct{ sin, cos float32 }
+
 // sinCos returns sin and cos of an angle in [0, 2π) to within 0.4°.
 func sinCos(a float32) (float32, float32) {
-	v := sinCosTable[int(a*(1024/twoPi)+0.5)&1023]
-	return v[0], v[1]
+	v := &sinCosTable[int(a*(1024/twoPi)+0.5)&1023]
+	return v.sin, v.cos
 }
 
 // angleTolQ is params.angleTol in 256ths of a turn, rounded down (TestParams checks it).
@@ -653,9 +657,9 @@ func abs32(v float32) float32 {
 	return v
 }
 
-// topVoted returns up to n cells with the most votes.
-func topVoted(voted []int32, votes []uint16, n int) []int32 {
-	top := make([]int32, 0, n)
+// topVoted returns up to n cells with the most votes, in top's storage.
+func topVoted(voted []int32, votes []uint16, n int, top []int32) []int32 {
+	top = top[:0]
 	for _, k := range voted {
 		v := votes[k]
 		if len(top) < n {
