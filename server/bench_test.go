@@ -137,7 +137,11 @@ func BenchmarkNodeScale(b *testing.B) {
 		b.ReportMetric(float64(m1.HeapAlloc-m0.HeapAlloc)/float64(persons*10), "gallery-B/finger")
 
 		h := srv.Handler()
-		const searches = 40
+		searches := 40
+		if v := os.Getenv("BIOMESH_BENCH_SEARCHES"); v != "" {
+			searches, _ = strconv.Atoi(v)
+			searches = max(searches, 1)
+		}
 		lat := make([]float64, 0, searches)
 		rank1 := 0
 		for q := range searches {
@@ -167,7 +171,7 @@ func BenchmarkNodeScale(b *testing.B) {
 		slices.Sort(lat)
 		b.ReportMetric(lat[len(lat)/2], "identify-p50-ms")
 		b.ReportMetric(lat[len(lat)*95/100], "identify-p95-ms")
-		b.ReportMetric(float64(rank1)/searches, "hit-rank1")
+		b.ReportMetric(float64(rank1)/float64(searches), "hit-rank1")
 		runtime.KeepAlive(srv)
 		st.Close()
 	}

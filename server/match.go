@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"runtime"
+	"runtime/debug"
 	"sort"
 	"sync"
 
@@ -26,6 +27,10 @@ func newFingerGallery() *fingerGallery {
 // load fills the gallery from the store. Templates are decoded and prepared on all cores;
 // the store streams them in ID order, so each person's samples arrive in enrolment order.
 func (f *fingerGallery) load(ctx context.Context, st store.Store) error {
+	// A large gallery is a million small allocations made in a few seconds, nearly all of
+	// which stay live: collecting at the default pace would rescan the growing heap many
+	// times over. Collect less often while loading.
+	defer debug.SetGCPercent(debug.SetGCPercent(800))
 	type item struct {
 		person        string
 		pos           int
