@@ -33,21 +33,17 @@ func (s *Server) identify(w http.ResponseWriter, r *http.Request, c *caller) err
 		return err
 	}
 	var req identifyRequest
-	if err := decodeRequest(r, &req); err != nil {
+	samples, err := s.readProbe(r, &req, &req.Samples, func() error {
+		if req.Candidates < 0 || req.Candidates > 100 {
+			return bad(http.StatusBadRequest, "candidates %d: from 1 to 100 (0 for the default)", req.Candidates)
+		}
+		return nil
+	})
+	if err != nil {
 		return err
-	}
-	if req.Candidates < 0 || req.Candidates > 100 {
-		return bad(http.StatusBadRequest, "candidates %d: from 1 to 100 (0 for the default)", req.Candidates)
 	}
 	if req.Candidates == 0 {
 		req.Candidates = s.cfg.Candidates
-	}
-	if err := resolveParts(r, req.Samples); err != nil {
-		return err
-	}
-	samples, err := s.decodeSamples(r.Context(), req.Samples, false)
-	if err != nil {
-		return err
 	}
 	subjects, _ := s.fingers.g.Len()
 	cands, k, err := s.search(samples, req.Candidates)
@@ -91,16 +87,12 @@ func (s *Server) verify(w http.ResponseWriter, r *http.Request, c *caller) error
 		return err
 	}
 	var req verifyRequest
-	if err := decodeRequest(r, &req); err != nil {
-		return err
-	}
-	if req.PersonID == "" {
-		return bad(http.StatusBadRequest, "person_id: the claimed identity is missing")
-	}
-	if err := resolveParts(r, req.Samples); err != nil {
-		return err
-	}
-	samples, err := s.decodeSamples(r.Context(), req.Samples, false)
+	samples, err := s.readProbe(r, &req, &req.Samples, func() error {
+		if req.PersonID == "" {
+			return bad(http.StatusBadRequest, "person_id: the claimed identity is missing")
+		}
+		return nil
+	})
 	if err != nil {
 		return err
 	}
@@ -184,19 +176,15 @@ func (s *Server) encounter(w http.ResponseWriter, r *http.Request, c *caller) er
 		return err
 	}
 	var req encounterRequest
-	if err := decodeRequest(r, &req); err != nil {
-		return err
-	}
-	if err := checkPlace(req.Lat, req.Lon); err != nil {
-		return err
-	}
-	if len(req.Place) > 500 || len(req.Unit) > 200 || len(req.Device) > 200 || len(req.Purpose) > 200 || len(req.Outcome) > 200 {
-		return bad(http.StatusBadRequest, "place, unit, device, purpose or outcome: too long")
-	}
-	if err := resolveParts(r, req.Samples); err != nil {
-		return err
-	}
-	samples, err := s.decodeSamples(r.Context(), req.Samples, false)
+	samples, err := s.readProbe(r, &req, &req.Samples, func() error {
+		if err := checkPlace(req.Lat, req.Lon); err != nil {
+			return err
+		}
+		if len(req.Place) > 500 || len(req.Unit) > 200 || len(req.Device) > 200 || len(req.Purpose) > 200 || len(req.Outcome) > 200 {
+			return bad(http.StatusBadRequest, "place, unit, device, purpose or outcome: too long")
+		}
+		return nil
+	})
 	if err != nil {
 		return err
 	}
@@ -261,6 +249,22 @@ func (s *Server) encounter(w http.ResponseWriter, r *http.Request, c *caller) er
 	}
 	writeJSON(w, http.StatusCreated, resp)
 	return nil
+}
+
+// readProbe decodes a search request into req, runs check on it, and turns its samples
+// (*in, part of req) into probe templates: the steps identify, verify and encounters share.
+// check runs before any image is decoded, so bad requests cost no extraction.
+func (s *Server) readProbe(r *http.Request, req any, in *[]sampleIn, check func() error) ([]*sample, error) {
+	if err := decodeRequest(r, req); err != nil {
+		return nil, err
+	}
+	if err := check(); err != nil {
+		return nil, err
+	}
+	if err := resolveParts(r, *in); err != nil {
+		return nil, err
+	}
+	return s.decodeSamples(r.Context(), *in, false)
 }
 
 func checkPlace(lat, lon *float64) error {
