@@ -6,11 +6,11 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/biomesh/biomesh/internal/nodetest"
 	"image/png"
 	"io"
 	"log/slog"
 	"mime/multipart"
-	"net"
 	"net/http"
 	"strings"
 	"sync"
@@ -33,28 +33,8 @@ type node struct {
 }
 
 func startNode(t *testing.T) *node {
-	t.Helper()
-	st, err := sqlite.Open(t.TempDir() + "/biomesh.db")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	tok, err := server.Bootstrap(ctx, st, "unit-a", time.Now())
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv, err := server.New(ctx, st, server.Config{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
-	if err != nil {
-		t.Fatal(err)
-	}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan struct{})
-	go func() { srv.Serve(ctx, l); close(done) }()
-	t.Cleanup(func() { cancel(); <-done; st.Close() })
-	return &node{t: t, url: "http://" + l.Addr().String(), st: st, admin: tok}
+	n := nodetest.Start(t)
+	return &node{t: t, url: n.URL, st: n.Store, admin: n.Admin}
 }
 
 // user creates a user through the API and returns its token.

@@ -8,10 +8,10 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/biomesh/biomesh/internal/nodetest"
 	"image"
 	"image/png"
 	"io"
-	"log/slog"
 	"net"
 	"os"
 	"path/filepath"
@@ -36,28 +36,8 @@ type testNode struct {
 }
 
 func startTestNode(t *testing.T) *testNode {
-	t.Helper()
-	st, err := sqlite.Open(filepath.Join(t.TempDir(), "biomesh.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	tok, err := server.Bootstrap(ctx, st, "unit-a", time.Now())
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv, err := server.New(ctx, st, server.Config{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
-	if err != nil {
-		t.Fatal(err)
-	}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan struct{})
-	go func() { srv.Serve(ctx, l); close(done) }()
-	t.Cleanup(func() { cancel(); <-done; st.Close() })
-	return &testNode{url: "http://" + l.Addr().String(), st: st, admin: tok}
+	n := nodetest.Start(t)
+	return &testNode{url: n.URL, st: n.Store, admin: n.Admin}
 }
 
 // user creates a user directly in the store and returns its token.
