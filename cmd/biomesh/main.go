@@ -25,5 +25,12 @@ func newRoot() *cobra.Command {
 	}
 	root.AddCommand(newServeCmd(), newUserCmd(), newAuditCmd(), newFingerprintCmd(), newEvalCmd(), newSynthCmd())
 	addClientCmds(root)
+	for _, c := range commands {
+		root.AddCommand(c())
+	}
 	return root
 }
+
+// commands holds top-level commands that register themselves from their own file with
+// an init function, so that a new command is a new file and main.go stays as it is.
+var commands []func() *cobra.Command
