@@ -40,6 +40,7 @@ func addClientCmds(root *cobra.Command) {
 // clientOpts are the flags every client command takes.
 type clientOpts struct {
 	node, token, purpose string
+	ca, cert, key        string
 	json                 bool
 }
 
@@ -51,6 +52,9 @@ func (o *clientOpts) with(c *cobra.Command) *cobra.Command {
 	f.StringVar(&o.token, "token", "", "API token (default $BIOMESH_TOKEN)")
 	f.StringVar(&o.purpose, "purpose", "", "why the request is made (sent as X-Biomesh-Purpose, recorded in the audit log)")
 	f.BoolVar(&o.json, "json", false, "print the node's JSON response instead of a summary")
+	f.StringVar(&o.ca, "ca", "", "PEM file of the CA that signed the node's certificate, when not a system root (default $BIOMESH_CA)")
+	f.StringVar(&o.cert, "cert", "", "PEM client certificate, for nodes that require one (default $BIOMESH_CERT)")
+	f.StringVar(&o.key, "key", "", "PEM private key of --cert (default $BIOMESH_KEY)")
 	return c
 }
 
@@ -77,14 +81,28 @@ func (o *clientOpts) client(cmd *cobra.Command) (*nodeClient, error) {
 	if tok == "" {
 		return nil, errors.New("no API token: give --token or set BIOMESH_TOKEN (an admin creates tokens with POST /v1/users or `biomesh user add`)")
 	}
+	tlsCfg, err := clientTLS(orEnv(o.ca, "BIOMESH_CA"), orEnv(o.cert, "BIOMESH_CERT"), orEnv(o.key, "BIOMESH_KEY"))
+	if err != nil {
+		return nil, err
+	}
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	tr.TLSClientConfig = tlsCfg
 	return &nodeClient{
 		base:    strings.TrimRight(u.String(), "/"),
 		token:   tok,
 		purpose: o.purpose,
-		http:    &http.Client{Timeout: 5 * time.Minute},
+		http:    &http.Client{Timeout: 5 * time.Minute, Transport: tr},
 		out:     cmd.OutOrStdout(),
 		json:    o.json,
 	}, nil
+}
+
+// orEnv returns v, or the environment variable env when v is empty.
+func orEnv(v, env string) string {
+	if v != "" {
+		return v
+	}
+	return os.Getenv(env)
 }
 
 // nodeClient sends requests to one node with one token.

@@ -78,7 +78,7 @@ With --json each alert is printed as one line of JSON. Roles: screener, enroller
 			if err != nil {
 				return err
 			}
-			cl.http = &http.Client{} // no overall timeout: the stream stays open; see streamIdle
+			cl.http = &http.Client{Transport: cl.http.Transport} // no overall timeout: the stream stays open; see streamIdle
 			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
 			f := &alertFollower{cl: cl, out: cmd.OutOrStdout(), log: cmd.ErrOrStderr(), count: count, lastID: after}

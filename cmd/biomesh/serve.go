@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -32,6 +33,7 @@ func openStore(dir string) (*sqlite.DB, error) {
 func newServeCmd() *cobra.Command {
 	var (
 		data, listen, org, tokenFile string
+		tlsCert, tlsKey, tlsClientCA string
 		demo                         bool
 		cfg                          server.Config
 	)
@@ -49,6 +51,10 @@ already on disk.`,
 			defer stop()
 			log := slog.New(slog.NewTextHandler(cmd.ErrOrStderr(), nil))
 			cfg.Logger = log
+			tlsCfg, err := serverTLS(tlsCert, tlsKey, tlsClientCA)
+			if err != nil {
+				return err
+			}
 			st, err := openStore(data)
 			if err != nil {
 				return err
@@ -75,7 +81,13 @@ already on disk.`,
 				return fmt.Errorf("--listen %s: %w", listen, err)
 			}
 			url := "http://" + l.Addr().String()
+			if tlsCfg != nil {
+				l, url = tls.NewListener(l, tlsCfg), "https://"+l.Addr().String()
+			}
 			fmt.Fprintf(cmd.OutOrStdout(), "biomesh node listening on %s/v1 (data in %s)\n", url, data)
+			if demo && tlsCfg != nil {
+				return errors.New("--demo runs over plain HTTP on loopback: drop the --tls-* flags")
+			}
 			if demo {
 				// The demo talks to the node over HTTP like any client, with a user of its own.
 				a := &audit.Entry{Time: time.Now(), User: "system", Org: org, Role: "admin", Purpose: "demonstration"}
@@ -103,7 +115,10 @@ already on disk.`,
 	}
 	f := c.Flags()
 	f.StringVar(&data, "data", defaultData, "data directory (the SQLite store)")
-	f.StringVar(&listen, "listen", "127.0.0.1:8470", "address to listen on (loopback by default; use a TLS-terminating proxy beyond it)")
+	f.StringVar(&listen, "listen", "127.0.0.1:8470", "address to listen on (loopback by default; serve beyond it with --tls-cert and --tls-key)")
+	f.StringVar(&tlsCert, "tls-cert", "", "serve HTTPS with this PEM certificate (chain); re-read when the file changes")
+	f.StringVar(&tlsKey, "tls-key", "", "the PEM private key of --tls-cert")
+	f.StringVar(&tlsClientCA, "tls-client-ca", "", "require client certificates signed by a CA in this PEM file (mutual TLS)")
 	f.StringVar(&org, "org", "local", "the node's own organisation, created on first start")
 	f.BoolVar(&demo, "demo", false, "after start, enrol synthetic persons and show identification, an encounter and an identity conflict")
 	f.StringVar(&tokenFile, "admin-token-file", "", "on first start, also write the admin token to this file (mode 0600)")
