@@ -1,0 +1,44 @@
+// Package wsq reads and writes WSQ (Wavelet Scalar Quantization, FBI
+// specification IAFIS-IC-0110, version 3.1) grey-scale fingerprint images.
+//
+// Decode, DecodeConfig and Encode follow the shape of Go's image codecs, and
+// the package registers itself with image.RegisterFormat under the name
+// "wsq" (magic FF A0, the SOI marker), so image.Decode reads WSQ files once
+// this package is linked in. It also registers a resolution reader with
+// internal/imageio, so imageio.Load reports the PPI of the NIST_COM comment.
+//
+// # Decoding
+//
+// A WSQ file is a marker stream: SOI, then tables (DTT transform filters,
+// DQT quantizer bins, DHT Huffman tables, DRT restart interval, COM comments)
+// in any order, the SOF frame header, and one or more SOB blocks of Huffman
+// coded, quantized wavelet coefficients (tables may be redefined between
+// blocks), ending with EOI. Every table is read from the file; nothing is
+// assumed. The wavelet is the standard's 64-subband packet decomposition
+// (a 20-node split tree) with whole-sample symmetric extension, which is
+// what symmetric odd-length filter pairs such as the standard 9/7 taps
+// require. Files with even-length filters are refused with an
+// UnsupportedError: no encoder in use writes them.
+//
+// Restart markers (RST0–RST7) inside the coded data realign the bit reader
+// and must arrive in sequence. Padding bits before a marker are ignored.
+//
+// Every defect is reported as a *FormatError naming the reason and the byte
+// offset where it was found. Decoding never panics, whatever the input.
+// Before allocating pixel memory the decoder checks the frame size against
+// MaxPixels and checks that the coded data actually holds a coefficient for
+// every position the quantization table says is coded, so a header that
+// lies about its size costs no more than the file itself.
+//
+// # Encoding
+//
+// Encode follows the reference encoder of the NIST Biometric Image Software
+// (NBIS): the image is shifted by its mean and scaled into ±128, split into
+// the 64 subbands with the standard 9/7 filters, the variance of each
+// subband is measured (on its central part, as the specification says),
+// and the quantizer bin widths come from the standard's bit allocation for
+// the requested bit rate (0.75 bit/pixel by default, about 15:1 for a
+// 500 ppi fingerprint). The 60 kept subbands are coded in three blocks with
+// two optimal Huffman tables (limited to 16-bit codes). A NIST_COM comment
+// records the size, depth, resolution and bit rate.
+package wsq
