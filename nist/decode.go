@@ -3,6 +3,7 @@ package nist
 import (
 	"bytes"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"io"
 	"strconv"
@@ -117,9 +118,14 @@ func decode(b []byte) (*Transaction, error) {
 		idx := len(t.Records)
 		r, next, err := decodeTagged(b, off, idx, 0)
 		if err != nil {
+			why := err.Error()
+			var e *Error
+			if errors.As(err, &e) {
+				why = e.Reason
+			}
 			return nil, &Error{Record: idx, Offset: off, Reason: fmt.Sprintf(
-				"%d bytes after the %d records that CNT lists, and they are not a tagged record (%v)",
-				len(b)-off, len(cnt), err)}
+				"%d bytes after the %d records that CNT lists, and they are not a tagged record: %s",
+				len(b)-off, len(cnt), why)}
 		}
 		t.Records = append(t.Records, r)
 		off = next
@@ -230,6 +236,9 @@ func decodeTagged(b []byte, off, idx, want int) (*Record, int, error) {
 	}
 	if n > int64(len(rest)) {
 		return nil, 0, fail(lenTag, "LEN %d runs past the end of the file (%d bytes left): truncated record or wrong LEN", n, len(rest))
+	}
+	if v[end] == FS && n != minLen {
+		return nil, 0, fail(lenTag, "LEN %d is followed by a file separator inside the record", n)
 	}
 	rec := rest[:n]
 	if rec[n-1] != FS {

@@ -70,9 +70,18 @@ func (r *Record) lenValue(idx int) (string, int, error) {
 	rest := len(r.Fields[0].Tag) + 1 + len(r.Tail)
 	for i, f := range r.Fields[1:] {
 		rest += 1 + len(f.Tag) + 1 + len(f.Value)
-		if f.Number != 999 && bytes.ContainsAny(f.Value, "\x1c\x1d") {
+		// A group separator would split a text field in two when read back, and data
+		// after a 999 field would become part of it.
+		if f.Number != 999 && bytes.IndexByte(f.Value, GS) >= 0 {
 			return "", 0, &Error{Record: idx, Type: r.Type, Field: f.Tag, Offset: -1,
-				Reason: fmt.Sprintf("field %d: a text value cannot hold a file or group separator", i+2)}
+				Reason: fmt.Sprintf("field %d: a text value cannot hold a group separator", i+2)}
+		}
+		if f.Number == 999 && i+2 != len(r.Fields) {
+			return "", 0, &Error{Record: idx, Type: r.Type, Field: f.Tag, Offset: -1,
+				Reason: "the binary data field must be the last field of its record"}
+		}
+		if _, _, ok := parseTag([]byte(f.Tag)); !ok || bytes.IndexByte([]byte(f.Tag), ':') >= 0 {
+			return "", 0, &Error{Record: idx, Type: r.Type, Offset: -1, Reason: fmt.Sprintf("field %d: tag %q is not T.NNN", i+2, f.Tag)}
 		}
 	}
 	width := max(r.lenWidth, 1)
