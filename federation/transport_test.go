@@ -1,0 +1,86 @@
+package federation
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/biomesh/biomesh/store"
+)
+
+// A partner whose link drops receives, once it is back, every event published meanwhile,
+// each exactly once and in order; a restart of the receiving node loses and repeats
+// nothing either.
+func TestLinkDropCatchUp(t *testing.T) {
+	w := newWorld(t, "hq", "border")
+	px := newProxy(t, w.cfgs["hq"].NATS.LeafListen)
+	w.link("border", "hq", px.addr(), nil, []Agreement{agree(Templates, "border-control")})
+	hq, border := w.start("hq"), w.start("border")
+	border.waitLinked("hq")
+	hq.waitLinked("border")
+	ctx := context.Background()
+
+	sent := map[string]bool{}
+	publish := func(i int) {
+		ch := hq.enrol(fmt.Sprintf("P-%04d", i), "Name", "suspect", store.WatchAlert, []byte(fmt.Sprintf("tpl-%d", i)))
+		evs, err := hq.Publish(ctx, ch)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(evs) != 1 {
+			t.Fatalf("%d events for one partner", len(evs))
+		}
+		sent[evs[0].ID] = true
+	}
+	for i := range 5 {
+		publish(i)
+	}
+	border.wait(5, 10*time.Second)
+
+	px.cut()
+	for hq.Linked("border") || border.Linked("hq") {
+		time.Sleep(10 * time.Millisecond)
+	}
+	const down = 200
+	for i := 5; i < 5+down; i++ {
+		publish(i)
+	}
+	border.quiet(300 * time.Millisecond)
+	start := time.Now()
+	px.restore()
+	border.wait(down, 30*time.Second)
+	t.Logf("catch-up of %d events after the link returned: %s", down, time.Since(start))
+
+	// The receiving node stops, events keep coming, it starts again.
+	border.stop()
+	for i := 5 + down; i < 5+down+20; i++ {
+		publish(i)
+	}
+	border.restart()
+	border.wait(20, 30*time.Second)
+	border.quiet(500 * time.Millisecond)
+
+	border.mu.Lock()
+	defer border.mu.Unlock()
+	if len(border.events) != len(sent) {
+		t.Fatalf("received %d events, sent %d", len(border.events), len(sent))
+	}
+	seen := map[string]bool{}
+	for i, ev := range border.events {
+		if !sent[ev.ID] || seen[ev.ID] {
+			t.Fatalf("event %d (%s): unknown or duplicate", i, ev.ID)
+		}
+		seen[ev.ID] = true
+		if want := Ref("hq", fmt.Sprintf("P-%04d", i)); ev.Ref != want {
+			t.Fatalf("event %d is %s, want %s (out of order)", i, ev.Ref, want)
+		}
+		if ev.Person != nil || len(ev.Samples) != 1 || ev.Samples[0].Modality != store.Finger || ev.Samples[0].Image != nil {
+			t.Fatalf("event %d not stripped to the templates level: %+v", i, ev)
+		}
+	}
+	r, err := border.state.Received(ctx, Ref("hq", "P-0100"))
+	if err != nil || r.Origin != "hq" || r.Watch != store.WatchAlert {
+		t.Fatalf("received copy: %+v, %v", r, err)
+	}
+}
