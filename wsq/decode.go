@@ -633,4 +633,3 @@ func parseNISTCOM(text string) map[string]string {
 	}
 	return fields
 }
-
