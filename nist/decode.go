@@ -210,6 +210,9 @@ func decodeTagged(b []byte, off, idx, want int) (*Record, int, error) {
 		return nil, 0, fail(string(rest[:colon]), "record type %d outside 1–99", typ)
 	}
 	lenTag := string(rest[:colon])
+	if IsBinaryType(typ) {
+		return nil, 0, fail(lenTag, "Type-%d records are binary, this one is written as tagged fields", typ)
+	}
 	want = typ
 	if num != 1 {
 		return nil, 0, fail(lenTag, "the first field must be LEN (%d.001)", typ)

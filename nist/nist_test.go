@@ -520,3 +520,14 @@ func ExampleDecode() {
 	fmt.Println(tr.Version(), tr.TOT(), tr.DAT(), len(tr.Records))
 	// Output: 0500 CAR 20240131 1
 }
+
+// TestTaggedBinaryType: a record that CNT does not list, written as "7.001:..." — binary
+// types cannot be tagged (found by FuzzDecode).
+func TestTaggedBinaryType(t *testing.T) {
+	b := encode(t, sample(t))
+	extra := "7.001:14\x1d7.002:1\x1c"
+	_, err := Decode(append(b, extra...))
+	if err == nil || !strings.Contains(err.Error(), "Type-7 records are binary") {
+		t.Errorf("%v", err)
+	}
+}
