@@ -170,8 +170,10 @@ func ReadProfilesCSV(r io.Reader, input string) ([]CSVProfile, error) {
 		if err == io.EOF {
 			break
 		}
-		line, _ := cr.FieldPos(0)
-		if err != nil {
+		line := 0
+		if err == nil {
+			line, _ = cr.FieldPos(0)
+		} else {
 			var pe *csv.ParseError
 			if errors.As(err, &pe) {
 				line = pe.Line

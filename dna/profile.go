@@ -141,6 +141,9 @@ func (b *ProfileBuilder) Add(l Locus, alleles ...Allele) error {
 			g.Alleles = slices.Insert(g.Alleles, j, a)
 		}
 	}
+	if !b.p.Mixture && len(g.Alleles) > l.Copies() {
+		return fmt.Errorf("%d alleles in a single-source profile (at most %d; mark the profile as a mixture)", len(g.Alleles), l.Copies())
+	}
 	return nil
 }
 
