@@ -115,10 +115,10 @@ type encoder struct {
 	rate          float64
 	t             *trees
 
-	shift, scale  scaledValue
-	qbin, zbin    [maxSubbands]scaledValue
-	quant         []int32 // quantized coefficients of the coded subbands, in order
-	blockLen      [3]int  // coefficients per block
+	shift, scale scaledValue
+	qbin, zbin   [maxSubbands]scaledValue
+	quant        []int32 // quantized coefficients of the coded subbands, in order
+	blockLen     [3]int  // coefficients per block
 
 	out *bufio.Writer
 	err error
