@@ -1,0 +1,225 @@
+package iris
+
+import (
+	"math"
+	"math/bits"
+	"runtime"
+	"sort"
+	"sync"
+)
+
+// MaxShift is the largest angular shift, in code positions (2.8° each with 128 positions),
+// over which the Hamming distance is minimised: ±8 positions, ±22.5°, cover head tilt and
+// eye torsion.
+const MaxShift = 8
+
+const nShifts = 2*MaxShift + 1
+
+// Probe is a template prepared for many comparisons: its code and mask rotated once for
+// every shift, so that a comparison is XOR, AND and popcount over 64-bit words. A Probe is
+// safe for concurrent use.
+type Probe struct {
+	t          *Template
+	words      int
+	code, mask []uint64 // shift s (0 … 2·MaxShift, for −MaxShift … +MaxShift) at [s·words, (s+1)·words)
+	nTypical   float64
+	minBits    int
+}
+
+// Prepare returns the prepared probe of t.
+func Prepare(t *Template) *Probe {
+	p := &defaultParams
+	w := len(t.Code)
+	pr := &Probe{t: t, words: w, code: make([]uint64, nShifts*w), mask: make([]uint64, nShifts*w),
+		nTypical: p.nTypical, minBits: p.minCompared}
+	for s := range nShifts {
+		rotate(pr.code[s*w:(s+1)*w], t.Code, t.Rows, t.Cols, s-MaxShift)
+		rotate(pr.mask[s*w:(s+1)*w], t.Mask, t.Rows, t.Cols, s-MaxShift)
+	}
+	return pr
+}
+
+// rotate writes into dst the code src turned by shift angular positions: position q of dst
+// is position q − shift (mod cols) of src, in every band.
+func rotate(dst, src []uint64, rows, cols, shift int) {
+	n := 2 * cols // bits per band
+	wpb := n / 64
+	off := ((2*shift)%n + n) % n
+	for b := range rows {
+		s, d := src[b*wpb:(b+1)*wpb], dst[b*wpb:(b+1)*wpb]
+		clear(d)
+		for i := range n {
+			if s[i/64]>>(i%64)&1 == 1 {
+				j := (i + off) % n
+				d[j/64] |= 1 << (j % 64)
+			}
+		}
+	}
+}
+
+// Result is the outcome of one comparison.
+type Result struct {
+	Score    float64 `json:"score"`    // calibrated: −10·log10(estimated false match rate)
+	Distance float64 `json:"distance"` // normalised fractional Hamming distance at the best shift
+	Raw      float64 `json:"raw"`      // fractional Hamming distance before normalisation
+	Bits     int     `json:"bits"`     // bits compared at the best shift
+	Shift    int     `json:"shift"`    // best shift, code positions
+}
+
+// Compare returns the calibrated score of the probe against a gallery template.
+func (p *Probe) Compare(t *Template) float64 {
+	return calibration.Apply(1 - p.distance(t.Code, t.Mask, nil))
+}
+
+// Detail returns the comparison with its distance, bits and shift.
+func (p *Probe) Detail(t *Template) Result {
+	var r Result
+	d := p.distance(t.Code, t.Mask, &r)
+	r.Distance = d
+	r.Score = calibration.Apply(1 - d)
+	return r
+}
+
+// distance returns the smallest normalised Hamming distance over the shifts,
+//
+//	HDnorm = 0.5 − (0.5 − HD)·√(n / nTypical),
+//
+// Daugman's normalisation: a distance measured on few bits (n) is pulled towards 0.5, the
+// impostor mean, since it is weaker evidence than one measured on many. Shifts comparing
+// fewer than minBits bits count as 0.5.
+func (p *Probe) distance(code, mask []uint64, r *Result) float64 {
+	w := p.words
+	if len(code) != w || len(mask) != w {
+		return 0.5
+	}
+	best, bestS, bestN, bestRaw := 0.5, 0, 0, 0.5
+	for s := range nShifts {
+		pc, pm := p.code[s*w:(s+1)*w], p.mask[s*w:(s+1)*w]
+		pc, pm = pc[:len(code)], pm[:len(code)]
+		d0, d1, n0, n1 := 0, 0, 0, 0
+		i := 0
+		for ; i+1 < len(code); i += 2 {
+			m0 := mask[i] & pm[i]
+			m1 := mask[i+1] & pm[i+1]
+			d0 += bits.OnesCount64((code[i] ^ pc[i]) & m0)
+			d1 += bits.OnesCount64((code[i+1] ^ pc[i+1]) & m1)
+			n0 += bits.OnesCount64(m0)
+			n1 += bits.OnesCount64(m1)
+		}
+		for ; i < len(code); i++ {
+			m := mask[i] & pm[i]
+			d0 += bits.OnesCount64((code[i] ^ pc[i]) & m)
+			n0 += bits.OnesCount64(m)
+		}
+		d, n := d0+d1, n0+n1
+		if n < p.minBits {
+			continue
+		}
+		hd := float64(d) / float64(n)
+		norm := 0.5 - (0.5-hd)*math.Sqrt(float64(n)/p.nTypical)
+		if norm < best {
+			best, bestS, bestN, bestRaw = norm, s-MaxShift, n, hd
+		}
+	}
+	if r != nil {
+		r.Shift, r.Bits, r.Raw = bestS, bestN, bestRaw
+	}
+	return best
+}
+
+// FuseEyes adds the calibrated scores of several eyes of one person (NaN for an eye not
+// compared). On the calibrated scale independent evidence adds: the false match rates of
+// independent comparisons multiply. Negative scores are not possible on the scale; the sum
+// of the eyes compared is returned, 0 when none was.
+func FuseEyes(scores ...float64) float64 {
+	t := 0.0
+	for _, s := range scores {
+		if !math.IsNaN(s) {
+			t += max(s, 0)
+		}
+	}
+	return t
+}
+
+// Index is a flat in-memory gallery of iris codes searched on all cores. It is safe for
+// concurrent use.
+type Index struct {
+	mu         sync.RWMutex
+	ids        []string
+	code, mask []uint64
+	words      int
+}
+
+// Add appends a template under id (several templates may share an id).
+func (x *Index) Add(id string, t *Template) error {
+	if err := t.check(); err != nil {
+		return err
+	}
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	x.words = len(t.Code)
+	x.ids = append(x.ids, id)
+	x.code = append(x.code, t.Code...)
+	x.mask = append(x.mask, t.Mask...)
+	return nil
+}
+
+// Len returns the number of templates.
+func (x *Index) Len() int {
+	x.mu.RLock()
+	defer x.mu.RUnlock()
+	return len(x.ids)
+}
+
+// Match is one candidate of a search.
+type Match struct {
+	ID       string  `json:"id"`
+	Score    float64 `json:"score"`
+	Distance float64 `json:"distance"`
+}
+
+// Search compares the probe with every template on all cores and returns the k best ids
+// (each id once, with its best template), best first; ties are broken by id.
+func (x *Index) Search(p *Probe, k int) []Match {
+	x.mu.RLock()
+	defer x.mu.RUnlock()
+	n := len(x.ids)
+	if n == 0 || k <= 0 {
+		return nil
+	}
+	workers := max(1, min(runtime.GOMAXPROCS(0), n/256))
+	dist := make([]float64, n)
+	var wg sync.WaitGroup
+	for wk := range workers {
+		lo, hi := wk*n/workers, (wk+1)*n/workers
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			w := x.words
+			for i := lo; i < hi; i++ {
+				dist[i] = p.distance(x.code[i*w:(i+1)*w], x.mask[i*w:(i+1)*w], nil)
+			}
+		}()
+	}
+	wg.Wait()
+	best := map[string]float64{}
+	for i, d := range dist {
+		if b, ok := best[x.ids[i]]; !ok || d < b {
+			best[x.ids[i]] = d
+		}
+	}
+	out := make([]Match, 0, len(best))
+	for id, d := range best {
+		out = append(out, Match{ID: id, Distance: d, Score: calibration.Apply(1 - d)})
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].Distance != out[j].Distance {
+			return out[i].Distance < out[j].Distance
+		}
+		return out[i].ID < out[j].ID
+	})
+	if len(out) > k {
+		out = out[:k]
+	}
+	return out
+}

@@ -1,0 +1,33 @@
+// Package iris turns near-infrared eye images into iris codes and compares them.
+//
+// The extractor is a sequence of named stages, each a small function whose parameters are
+// gathered in params.go:
+//
+//  1. input: the image is checked (size, blank) and converted to grey levels;
+//  2. specular: bright reflections are found by local contrast, masked and filled in;
+//  3. pupil: the darkest sizable disc is located, then its boundary is fitted by Daugman's
+//     integro-differential operator (the circle across which the mean grey level jumps most);
+//  4. limbus: the iris–sclera circle is fitted the same way on the lateral sectors only,
+//     where eyelids rarely reach;
+//  5. eyelids: upper and lower lids are fitted as parabolas by the same operator along the
+//     arc; eyelashes and residual reflections are masked by grey level;
+//  6. normalise: Daugman's rubber sheet unwraps the annulus into a strip of
+//     stripRows × stripCols samples, with a validity mask;
+//  7. encode: each of codeRows radial bands is filtered along the angle with a 1-D
+//     log-Gabor filter; the phase quadrant of each response gives two bits. With the
+//     defaults the iris code has codeRows × codeCols × 2 = 8 × 128 × 2 = 2048 bits (256
+//     bytes), and a validity mask of as many bits marks the bits that come from visible iris
+//     and are not fragile (a near-zero response);
+//  8. quality: named gates (usable bits, pupil/iris ratio, iris radius, sharpness,
+//     occlusion, gaze, boundary contrasts, margin) each with a threshold; an image that fails
+//     one is not enrolled, and the error says which gate and why.
+//
+// Comparison is the masked fractional Hamming distance, minimised over ±MaxShift angular
+// shifts, with Daugman's normalisation for the number of bits compared, mapped onto the
+// project's calibrated scale, score = −10·log10(estimated false match rate). A Probe holds
+// the probe code pre-rotated for every shift, so a comparison is a run of XOR, AND and
+// popcount over 64-bit words. Index searches a flat gallery on all cores; FuseEyes adds the
+// evidence of two eyes.
+//
+// EncodeISO and DecodeISO read and write ISO/IEC 19794-6:2005 iris image records.
+package iris
