@@ -7,6 +7,7 @@ import (
 	"io"
 	"strconv"
 	"strings"
+	"sync"
 )
 
 // Info is what a WSQ file says about itself besides its pixels.
@@ -368,6 +369,9 @@ func (d *decoder) block(at int) error {
 	}
 	id := d.u8()
 	d.pos = end
+	if d.tokens == nil {
+		d.tokens = make([]int32, 0, 4*len(d.src.buf))
+	}
 	if id >= maxHuffTables || d.huff[id] == nil {
 		return d.errAt(at, "block %d uses Huffman table %d, which is not defined", d.blocks, id)
 	}
@@ -505,16 +509,31 @@ func decodeAll(r io.Reader) (*image.Gray, *Info, error) {
 		}
 		return nil, nil, d.errAt(d.pos, "coded data holds %d of the %d coefficients the quantization table needs", d.ncoef, want)
 	}
-	coef := make([]float32, w*h)
+	coef, tmp := getPlane(w*h), getPlane(w*h)
+	defer putPlane(coef)
+	defer putPlane(tmp)
+	clear(coef)
 	if err := d.unquantize(coef, w, t); err != nil {
 		return nil, nil, err
 	}
-	tmp := make([]float32, w*h)
 	synthesize(coef, tmp, w, t, d.lo, d.hi)
 	img := image.NewGray(image.Rect(0, 0, w, h))
 	toPixels(img.Pix, coef, d.fr.mShift, d.fr.rScale)
 	return img, &d.info, nil
 }
+
+// planes recycles the float planes of decoding, which are as large as the
+// image and would otherwise be most of the garbage a decode leaves.
+var planes sync.Pool
+
+func getPlane(n int) []float32 {
+	if p, ok := planes.Get().(*[]float32); ok && cap(*p) >= n {
+		return (*p)[:n]
+	}
+	return make([]float32, n)
+}
+
+func putPlane(p []float32) { planes.Put(&p) }
 
 // unquantize places every decoded coefficient in its subband, in subband
 // order and raster order within a subband, skipping subbands whose bin

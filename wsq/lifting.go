@@ -95,43 +95,45 @@ func liftSynthesis64(y []float64) {
 func (l *lifting) liftLine(y []float32) {
 	n := len(y)
 	for s, c := range l.steps {
-		parity := 0
-		if s%2 == 1 {
-			parity = 1
-		}
-		if parity == 0 {
-			// y[0]'s left neighbour mirrors to y[1].
+		if s%2 == 0 {
+			// Even samples; y[0]'s left neighbour mirrors to y[1].
 			y[0] += c * (y[1] + y[1])
+			prev := y[1]
 			i := 2
-			for ; i+1 < n; i += 2 {
-				y[i] += c * (y[i-1] + y[i+1])
+			for ; i+1 < len(y); i += 2 {
+				next := y[i+1]
+				y[i] += c * (prev + next)
+				prev = next
 			}
-			if i < n { // n odd: last even sample mirrors y[n-2]
-				y[i] += c * (y[i-1] + y[i-1])
+			if i < n { // n odd: the last even sample mirrors y[n-2]
+				y[i] += c * (prev + prev)
 			}
 			continue
 		}
+		prev := y[0]
 		i := 1
-		for ; i+1 < n; i += 2 {
-			y[i] += c * (y[i-1] + y[i+1])
+		for ; i+1 < len(y); i += 2 {
+			next := y[i+1]
+			y[i] += c * (prev + next)
+			prev = next
 		}
-		if i < n { // n even: last odd sample mirrors y[n-2]
-			y[i] += c * (y[i-1] + y[i-1])
+		if i < n { // n even: the last odd sample mirrors y[n-2]
+			y[i] += c * (prev + prev)
 		}
 	}
 }
 
 // rows rebuilds every row of r from tmp into data.
-func (l *lifting) rows(data, tmp []float32, stride int, r rect, inv bool, line []float32) {
+func (l *lifting) rows(data, tmp []float32, stride int, r rect, inv bool) {
 	n := r.w
 	llen, hlen := (n+1)/2, n/2
 	lo0, hi0 := 0, llen
 	if inv {
 		lo0, hi0 = hlen, 0
 	}
-	y := line[:n]
 	for row := r.y; row < r.y+r.h; row++ {
 		src := tmp[row*stride+r.x:][:n]
+		y := data[row*stride+r.x:][:n]
 		lp, hp := src[lo0:lo0+llen], src[hi0:hi0+hlen]
 		for k, v := range lp {
 			y[2*k] = v * l.sl
@@ -140,7 +142,6 @@ func (l *lifting) rows(data, tmp []float32, stride int, r rect, inv bool, line [
 			y[2*k+1] = v * l.sh
 		}
 		l.liftLine(y)
-		copy(data[row*stride+r.x:][:n], y)
 	}
 }
 

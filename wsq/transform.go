@@ -217,10 +217,6 @@ func synthesize(data, tmp []float32, width int, t *trees, lo, hi []float32) {
 	if liftingEnabled {
 		lift = newLifting(lo, hi)
 	}
-	var line []float32
-	if lift != nil {
-		line = make([]float32, width)
-	}
 	for i := len(t.nodes) - 1; i >= 0; i-- {
 		nd := t.nodes[i]
 		if nd.w == 0 || nd.h == 0 {
@@ -228,7 +224,7 @@ func synthesize(data, tmp []float32, width int, t *trees, lo, hi []float32) {
 		}
 		if lift != nil && nd.w >= 2 && nd.h >= 2 {
 			lift.columns(tmp, data, width, nd.rect, nd.invY)
-			lift.rows(data, tmp, width, nd.rect, nd.invX, line)
+			lift.rows(data, tmp, width, nd.rect, nd.invX)
 			continue
 		}
 		filterColumns(tmp, data, width, nd.rect, synthesisPlan(nd.h, nd.invY, lo, hi))
