@@ -15,6 +15,8 @@ import (
 
 	"github.com/biomesh/biomesh/audit"
 	"github.com/biomesh/biomesh/fingerprint"
+	"github.com/biomesh/biomesh/fingerprint/match"
+	"github.com/biomesh/biomesh/gallery"
 	"github.com/biomesh/biomesh/store"
 )
 
@@ -57,10 +59,24 @@ type resolveRequest struct {
 	ConflictID string `json:"conflict_id"`
 	Resolution string `json:"resolution"` // same-person or different-persons
 	Note       string `json:"note"`
+	// Merge (same-person only; default true) joins the two records into one, which keeps
+	// both records' samples, encounters, links and names. Records of two organisations
+	// are never merged: the conflict is resolved and both stay.
+	Merge *bool `json:"merge"`
+	// Keep names the record that stays in a merge; by default the older one (other_id,
+	// the record the new enrolment matched).
+	Keep string `json:"keep"`
+}
+
+type resolveResponse struct {
+	Conflict *store.Conflict `json:"conflict"`
+	Merge    *store.Merge    `json:"merge,omitempty"`  // when the records were merged
+	Person   *store.Person   `json:"person,omitempty"` // the record that stays, as merged
 }
 
 // resolveConflict is POST /v1/conflicts: an analyst decides whether the two records are
-// one person (false documents, or a re-enrolment under another name) or two.
+// one person (false documents, or a re-enrolment under another name) or two. One person
+// in one organisation's records is merged into one record, unless merge is false.
 func (s *Server) resolveConflict(w http.ResponseWriter, r *http.Request, c *caller) error {
 	if err := s.require(r, c, "conflict.decide", ""); err != nil {
 		return err
@@ -72,6 +88,9 @@ func (s *Server) resolveConflict(w http.ResponseWriter, r *http.Request, c *call
 	if req.Resolution != store.ConflictSame && req.Resolution != store.ConflictDifferent {
 		return bad(http.StatusBadRequest, "resolution %q: same-person or different-persons", req.Resolution)
 	}
+	if req.Resolution == store.ConflictDifferent && (req.Keep != "" || (req.Merge != nil && *req.Merge)) {
+		return bad(http.StatusBadRequest, "keep and merge: only for resolution same-person")
+	}
 	cf, err := s.st.Conflict(r.Context(), req.ConflictID)
 	if err != nil {
 		return bad(http.StatusNotFound, "conflict %q: not found", req.ConflictID)
@@ -82,12 +101,92 @@ func (s *Server) resolveConflict(w http.ResponseWriter, r *http.Request, c *call
 	if cf.Status != store.ConflictOpen {
 		return bad(http.StatusConflict, "conflict %s was already resolved as %s by %s", cf.ID, cf.Status, cf.ResolvedBy)
 	}
-	cf.Status, cf.Note, cf.ResolvedBy, cf.ResolvedAt = req.Resolution, req.Note, c.ID, s.cfg.Now().UTC()
+	now := s.cfg.Now().UTC()
+	if req.Resolution == store.ConflictSame && (req.Merge == nil || *req.Merge) {
+		keep, gone := cf.OtherID, cf.PersonID
+		switch req.Keep {
+		case "", cf.OtherID:
+		case cf.PersonID:
+			keep, gone = cf.PersonID, cf.OtherID
+		default:
+			return bad(http.StatusBadRequest, "keep %q: must be %s or %s, the two records of conflict %s", req.Keep, cf.OtherID, cf.PersonID, cf.ID)
+		}
+		return s.mergeConflict(w, r, c, cf, keep, gone, req.Note, req.Merge != nil, now)
+	}
+	cf.Status, cf.Note, cf.ResolvedBy, cf.ResolvedAt = req.Resolution, req.Note, c.ID, now
 	if err := s.st.ResolveConflict(r.Context(), cf, s.entry(c, "conflict.resolve", cf.ID, req.Resolution)); err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"conflict": cf})
+	writeJSON(w, http.StatusOK, resolveResponse{Conflict: cf})
 	return nil
+}
+
+// mergeConflict resolves cf as the same person by merging record gone into keep. When the
+// two are not both the caller's organisation's, an explicit merge is refused and a default
+// one becomes a plain resolution.
+func (s *Server) mergeConflict(w http.ResponseWriter, r *http.Request, c *caller, cf *store.Conflict, keep, gone, note string, explicit bool, now time.Time) error {
+	kp, err := s.st.Person(r.Context(), keep)
+	if err != nil {
+		return err
+	}
+	gp, err := s.st.Person(r.Context(), gone)
+	if err != nil {
+		return err
+	}
+	if kp.Org != c.Org || gp.Org != c.Org {
+		if explicit {
+			return bad(http.StatusConflict, "conflict %s: records %s (organisation %s) and %s (organisation %s) are not both of %s and are not merged; resolve with merge false",
+				cf.ID, kp.ID, kp.Org, gp.ID, gp.Org, c.Org)
+		}
+		cf.Status, cf.Note, cf.ResolvedBy, cf.ResolvedAt = store.ConflictSame, note, c.ID, now
+		if err := s.st.ResolveConflict(r.Context(), cf, s.entry(c, "conflict.resolve", cf.ID, store.ConflictSame+" (records of two organisations: not merged)")); err != nil {
+			return err
+		}
+		writeJSON(w, http.StatusOK, resolveResponse{Conflict: cf})
+		return nil
+	}
+	// No enrolment may search while the gallery holds the records half moved.
+	s.enrolMu.Lock()
+	defer s.enrolMu.Unlock()
+	m := store.Merge{Keep: keep, Gone: gone, ConflictID: cf.ID, By: c.ID, At: now, Note: note}
+	p, err := s.st.MergePersons(r.Context(), m, s.entry(c, "conflict.resolve", cf.ID, fmt.Sprintf("%s: merged %s into %s", store.ConflictSame, gone, keep)))
+	if err != nil {
+		return err
+	}
+	// The merge is committed; the gallery follows it. Should reading the samples back fail,
+	// the node would search stale fingers until restarted, so that is logged loudly.
+	s.fingers.g.Remove(gone)
+	ss, err := s.st.Samples(r.Context(), keep)
+	if err == nil {
+		var fs []gallery.Sample[*match.Candidate]
+		if fs, err = fingerSamples(ss); err == nil {
+			s.fingers.g.Put(keep, fs)
+		}
+	}
+	if err != nil {
+		s.cfg.Logger.Error("gallery not updated after a merge; restart the node to reload it", "keep", keep, "gone", gone, "err", err)
+	}
+	if stored, err := s.st.Conflict(r.Context(), cf.ID); err == nil {
+		cf = stored
+	}
+	writeJSON(w, http.StatusOK, resolveResponse{Conflict: cf, Merge: &m, Person: p})
+	return nil
+}
+
+// fingerSamples returns the gallery form of the finger samples among ss.
+func fingerSamples(ss []store.Sample) ([]gallery.Sample[*match.Candidate], error) {
+	var out []gallery.Sample[*match.Candidate]
+	for _, sm := range ss {
+		if sm.Modality != store.Finger || len(sm.Template) == 0 {
+			continue
+		}
+		var t fingerprint.Template
+		if err := t.UnmarshalBinary(sm.Template); err != nil {
+			return nil, fmt.Errorf("sample %d of person %s: %w", sm.ID, sm.PersonID, err)
+		}
+		out = append(out, gallery.Sample[*match.Candidate]{Position: sm.Position, Template: match.NewCandidate(&t)})
+	}
+	return out, nil
 }
 
 type userRequest struct {

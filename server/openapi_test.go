@@ -696,7 +696,7 @@ func TestOpenAPIMatchesServer(t *testing.T) {
 	a.call("POST", "/v1/conflicts", analyst, map[string]any{"conflict_id": cf.Conflicts[0].ID, "resolution": "maybe"}, 400, nil)
 	a.call("POST", "/v1/conflicts", analyst, map[string]any{"conflict_id": "C-NOPE", "resolution": "same-person"}, 404, nil)
 	a.call("POST", "/v1/conflicts", otherAnalyst, map[string]any{"conflict_id": cf.Conflicts[0].ID, "resolution": "same-person"}, 403, nil)
-	a.call("POST", "/v1/conflicts", analyst, map[string]any{"conflict_id": cf.Conflicts[0].ID, "resolution": "same-person", "note": "false name"}, 200, nil)
+	a.call("POST", "/v1/conflicts", analyst, map[string]any{"conflict_id": cf.Conflicts[0].ID, "resolution": "same-person", "merge": false, "note": "false name"}, 200, nil)
 	a.call("POST", "/v1/conflicts", analyst, map[string]any{"conflict_id": cf.Conflicts[0].ID, "resolution": "same-person"}, 409, nil)
 
 	// Deletion and retention.

@@ -384,6 +384,10 @@ func (s *Server) readablePerson(r *http.Request, c *caller, action string) (*sto
 			s.audit(r.Context(), c, action, id, "gone: deleted")
 			return nil, bad(http.StatusGone, "person %s was deleted on %s: %s", id, d.At.Format(time.DateOnly), d.Reason)
 		}
+		if m, merr := s.st.Merged(r.Context(), id); merr == nil {
+			s.audit(r.Context(), c, action, id, "gone: merged into "+m.Keep)
+			return nil, bad(http.StatusGone, "person %s was merged into %s on %s (the same person: conflict %s); read %s", id, m.Keep, m.At.Format(time.DateOnly), m.ConflictID, m.Keep)
+		}
 		s.audit(r.Context(), c, action, id, "not found")
 		return nil, bad(http.StatusNotFound, "person %s: not found", id)
 	}

@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"mime/multipart"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -363,9 +364,49 @@ func TestIdentityConflictAndReEnrolment(t *testing.T) {
 		t.Errorf("delete with open conflict: %d", got)
 	}
 	cid := list.Conflicts[0].ID
-	n.must(n.call("POST", "/v1/conflicts", n.admin, map[string]any{"conflict_id": cid, "resolution": "same-person", "note": "false documents"}, nil), 200)
+	if got := n.call("POST", "/v1/conflicts", n.admin, map[string]any{"conflict_id": cid, "resolution": "same-person", "keep": "P-ELSE"}, nil); got != 400 {
+		t.Errorf("keep naming neither record: %d, want 400", got)
+	}
+	// Resolved as the same person: the newer record is merged into the older one.
+	var res struct {
+		Conflict store.Conflict
+		Merge    store.Merge
+		Person   store.Person
+	}
+	n.must(n.call("POST", "/v1/conflicts", n.admin, map[string]any{"conflict_id": cid, "resolution": "same-person", "note": "false documents"}, &res), 200)
+	if res.Conflict.Status != store.ConflictSame || res.Merge.Keep != first.PersonID || res.Merge.Gone != forged.PersonID {
+		t.Fatalf("same-person resolution: %+v", res)
+	}
+	if !slices.Contains(res.Person.Aliases, "Omar Haddad") || res.Person.Nationality != "IRQ" {
+		t.Errorf("merged record: %+v", res.Person)
+	}
 	if got := n.call("POST", "/v1/conflicts", n.admin, map[string]any{"conflict_id": cid, "resolution": "different-persons"}, nil); got != 409 {
 		t.Errorf("second resolution: %d, want 409", got)
+	}
+	var gone struct{ Error string }
+	if got := n.call("GET", "/v1/persons/"+forged.PersonID, n.admin, nil, &gone); got != 410 || !strings.Contains(gone.Error, "merged into "+first.PersonID) {
+		t.Errorf("read of the merged record: %d %q, want 410 naming %s", got, gone.Error, first.PersonID)
+	}
+	var rec struct{ Samples []store.Sample }
+	n.must(n.call("GET", "/v1/persons/"+first.PersonID, n.admin, nil, &rec), 200)
+	if len(rec.Samples) != 5 {
+		t.Errorf("the kept record has %d samples, want 2+1+2", len(rec.Samples))
+	}
+	// The gallery follows: a search finds the kept record only, with more evidence.
+	var id struct {
+		Decision   string
+		Candidates []struct {
+			PersonID string `json:"person_id"`
+		}
+	}
+	n.must(n.call("POST", "/v1/identify", n.admin, map[string]any{"samples": []any{fingerSample(1, p[0][1]), fingerSample(6, p[1][1])}}, &id), 200)
+	if id.Decision != "hit" || len(id.Candidates) == 0 || id.Candidates[0].PersonID != first.PersonID {
+		t.Fatalf("identify after the merge: %+v", id)
+	}
+	for _, c := range id.Candidates {
+		if c.PersonID == forged.PersonID {
+			t.Errorf("the merged record %s is still searched", forged.PersonID)
+		}
 	}
 }
 

@@ -221,6 +221,19 @@ type Deletion struct {
 	At       time.Time `json:"at"`
 }
 
+// Merge records that two person records were found to be one person (an identity conflict
+// resolved as the same person) and joined: Gone's samples, encounters, family links and
+// names moved to Keep, and Gone's record removed. It is kept so that Gone's ID still
+// explains itself.
+type Merge struct {
+	Keep       string    `json:"keep"`
+	Gone       string    `json:"gone"`
+	ConflictID string    `json:"conflict_id,omitempty"` // the conflict the merge resolves, if any
+	By         string    `json:"by"`
+	At         time.Time `json:"at"`
+	Note       string    `json:"note,omitempty"`
+}
+
 // Store is the node's persistence. Every method is safe for concurrent use. Methods that
 // change data take the audit entry that records the change (never nil); the store seals it
 // and commits it with the change.
@@ -270,6 +283,14 @@ type Store interface {
 	// ResolveConflict sets a conflict's status, resolver, time and note; only an open
 	// conflict can be resolved (ErrConflict otherwise).
 	ResolveConflict(ctx context.Context, c *Conflict, a *audit.Entry) error
+	// MergePersons joins m.Gone into m.Keep in one transaction, resolving conflict
+	// m.ConflictID (when set, and open) as the same person: samples, encounters, family
+	// links and other conflicts move to Keep; Gone's names become Keep's aliases; fields
+	// Keep lacks are taken from Gone; the stricter watch stays. Both must belong to one
+	// organisation (ErrConflict otherwise). It returns Keep as merged.
+	MergePersons(ctx context.Context, m Merge, a *audit.Entry) (*Person, error)
+	// Merged returns the merge that removed person id (ErrNotFound otherwise).
+	Merged(ctx context.Context, id string) (*Merge, error)
 
 	// CreateOrg and CreateUser add an organisation or user (IDs must be set and unused;
 	// ErrConflict when taken).

@@ -61,12 +61,16 @@ enrolment whose fingers match another record raises one; decide it with
 	c.Flags().StringVar(&status, "status", "", "only conflicts with this status: open, same-person or different-persons")
 	c.Flags().StringVar(&person, "person", "", "only conflicts involving this person")
 
-	var as, note string
+	var as, note, keep string
+	var noMerge bool
 	resolve := &cobra.Command{
-		Use:   "resolve ID --as same-person|different-persons [--note TEXT]",
+		Use:   "resolve ID --as same-person|different-persons [--note TEXT] [--keep PERSON] [--no-merge]",
 		Short: "Decide an identity conflict",
 		Long: `Records whether the two records of a conflict are one person (false documents, or a
-re-enrolment under another name) or two different persons. Roles: analyst, admin.`,
+re-enrolment under another name) or two different persons. One person in two records of
+your organisation is merged into one record: the older one by default, or --keep; its
+samples, encounters, links and names join it, and the other ID answers "merged" from then
+on. --no-merge records the decision and keeps both records. Roles: analyst, admin.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if as != store.ConflictSame && as != store.ConflictDifferent {
@@ -76,21 +80,37 @@ re-enrolment under another name) or two different persons. Roles: analyst, admin
 			if err != nil {
 				return err
 			}
+			if as == store.ConflictDifferent && (keep != "" || noMerge) {
+				return fmt.Errorf("--keep and --no-merge go with --as %s only", store.ConflictSame)
+			}
 			var r struct {
 				Conflict store.Conflict `json:"conflict"`
+				Merge    *store.Merge   `json:"merge"`
 			}
-			if err := cl.call(cmd.Context(), "POST", "/v1/conflicts", map[string]string{"conflict_id": args[0], "resolution": as, "note": note}, &r); err != nil {
+			req := map[string]any{"conflict_id": args[0], "resolution": as, "note": note}
+			if keep != "" {
+				req["keep"] = keep
+			}
+			if noMerge {
+				req["merge"] = false
+			}
+			if err := cl.call(cmd.Context(), "POST", "/v1/conflicts", req, &r); err != nil {
 				return err
 			}
 			if !cl.json {
 				cf := r.Conflict
 				fmt.Fprintf(cmd.OutOrStdout(), "conflict %s (%s ~ %s) resolved as %s by %s\n", cf.ID, cf.PersonID, cf.OtherID, cf.Status, cf.ResolvedBy)
+				if r.Merge != nil {
+					fmt.Fprintf(cmd.OutOrStdout(), "record %s merged into %s\n", r.Merge.Gone, r.Merge.Keep)
+				}
 			}
 			return nil
 		},
 	}
 	resolve.Flags().StringVar(&as, "as", "", "same-person or different-persons")
 	resolve.Flags().StringVar(&note, "note", "", "why (recorded with the decision)")
+	resolve.Flags().StringVar(&keep, "keep", "", "same-person: the record to keep (default the older)")
+	resolve.Flags().BoolVar(&noMerge, "no-merge", false, "same-person: record the decision but keep both records")
 	c.AddCommand(resolve)
 	return c
 }

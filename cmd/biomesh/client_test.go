@@ -364,15 +364,22 @@ func TestClientCommands(t *testing.T) {
 		t.Errorf("conflicts --status open:\n%s", out)
 	}
 	out = must("conflicts", "resolve", cid[1], "--token", analyst, "--as", "same-person", "--note", "false papers")
-	if !strings.Contains(out, "resolved as same-person by unit-a/analyst") {
+	if !strings.Contains(out, "resolved as same-person by unit-a/analyst") || !strings.Contains(out, "record "+w+" merged into "+a) {
 		t.Errorf("conflicts resolve:\n%s", out)
+	}
+	if _, _, err := run("person", "show", w, "--token", analyst); err == nil || !strings.Contains(err.Error(), "410 Gone") || !strings.Contains(err.Error(), "merged into "+a) {
+		t.Errorf("reading a merged record: %v", err)
+	}
+	if _, _, err := run("conflicts", "resolve", cid[1], "--token", analyst, "--as", "different-persons", "--keep", a); err == nil || !strings.Contains(err.Error(), "--keep and --no-merge") {
+		t.Errorf("--keep with different-persons: %v", err)
 	}
 	if out := must("conflicts", "--token", analyst, "--status", "open"); !strings.Contains(out, "no identity conflict") {
 		t.Errorf("no open conflict should be left:\n%s", out)
 	}
 
-	// Deletion: refused while A is watched (the node's message and status), allowed for W
-	// (admin token from BIOMESH_TOKEN), after which W is gone.
+	// Deletion: refused while A is watched (the node's message and status), allowed for
+	// Layla Hassan's record (admin token from BIOMESH_TOKEN), after which it is gone.
+	w = enr.PersonID
 	_, _, err = run("person", "delete", a, "--reason", "test")
 	if err == nil || !strings.Contains(err.Error(), "409 Conflict") || !strings.Contains(err.Error(), "lift the watch") {
 		t.Errorf("deleting a watched person: %v", err)

@@ -147,6 +147,13 @@ func checkNewPersonID(ctx context.Context, tx *sql.Tx, id string) error {
 	if deleted {
 		return fmt.Errorf("person %s was deleted and its ID is not reused: %w", id, store.ErrConflict)
 	}
+	merged, err := exists(ctx, tx, `SELECT 1 FROM merges WHERE person_id = ?`, id)
+	if err != nil {
+		return err
+	}
+	if merged {
+		return fmt.Errorf("person %s was merged into another record and its ID is not reused: %w", id, store.ErrConflict)
+	}
 	return nil
 }
 
@@ -166,6 +173,10 @@ func personExists(ctx context.Context, q querier, id string) error {
 func notFoundPerson(ctx context.Context, q querier, id string) error {
 	if deleted, err := exists(ctx, q, `SELECT 1 FROM deletions WHERE person_id = ?`, id); err == nil && deleted {
 		return fmt.Errorf("person %s (deleted): %w", id, store.ErrNotFound)
+	}
+	var into string
+	if err := q.QueryRowContext(ctx, `SELECT into_id FROM merges WHERE person_id = ?`, id).Scan(&into); err == nil {
+		return fmt.Errorf("person %s (merged into %s): %w", id, into, store.ErrNotFound)
 	}
 	return fmt.Errorf("person %s: %w", id, store.ErrNotFound)
 }
@@ -523,37 +534,4 @@ func (db *DB) Samples(ctx context.Context, personID string) ([]store.Sample, err
 		}
 	}
 	return out, nil
-}
-
-// EachTemplate calls fn for every enrolled sample of modality m, in ID order, without its
-// image, with PersonID set. It streams from one read transaction, so fn sees one consistent
-// snapshot and writes meanwhile neither wait nor appear. fn may keep the Sample (its Template
-// is its own copy). An error from fn stops the scan and is returned as is.
-func (db *DB) EachTemplate(ctx context.Context, m store.Modality, fn func(store.Sample) error) error {
-	rows, err := db.r.QueryContext(ctx, `SELECT id, person_id, position, template, quality, device,
-		captured, image_format, prepared FROM samples WHERE modality = ? ORDER BY id`, string(m))
-	if err != nil {
-		return fmt.Errorf("templates of %s: %w", m, err)
-	}
-	defer rows.Close()
-	for rows.Next() {
-		s := store.Sample{Modality: m}
-		var captured sql.NullInt64
-		if err := rows.Scan(&s.ID, &s.PersonID, &s.Position, &s.Template, &s.Quality, &s.Device,
-			&captured, &s.ImageFormat, &s.Prepared); err != nil {
-			return fmt.Errorf("templates of %s: %w", m, err)
-		}
-		s.Captured = fromNanos(captured)
-		s.Template = unblob(s.Template)
-		if len(s.Prepared) == 0 {
-			s.Prepared = nil
-		}
-		if err := fn(s); err != nil {
-			return err
-		}
-	}
-	if err := rows.Err(); err != nil {
-		return fmt.Errorf("templates of %s: %w", m, err)
-	}
-	return nil
 }

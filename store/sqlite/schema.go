@@ -178,6 +178,17 @@ CREATE TABLE audit (
 	// 2: the search form of a sample (store.Sample.Prepared), so galleries load without
 	// re-deriving it; NULL for samples stored before, which the loader prepares anew.
 	`ALTER TABLE samples ADD COLUMN prepared BLOB;`,
+	// 3: merges of two records found to be one person (store.Merge); the row outlives the
+	// removed record, like a deletion's tombstone.
+	`CREATE TABLE merges (
+	person_id   TEXT PRIMARY KEY,
+	into_id     TEXT NOT NULL,
+	conflict_id TEXT NOT NULL,
+	by          TEXT NOT NULL,
+	at          INTEGER,
+	note        TEXT NOT NULL
+);
+CREATE INDEX merges_into ON merges(into_id);`,
 }
 
 // migrate brings the file's schema to len(migrations), one step per transaction. BEGIN

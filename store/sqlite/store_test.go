@@ -637,10 +637,12 @@ func TestEachTemplate(t *testing.T) {
 	db := openTemp(t)
 	ss := samples(4)
 	ss[1].Modality = store.Face
+	ss[0].Prepared, ss[2].Prepared = []byte("prepared-0"), []byte("prepared-2")
 	if err := db.CreatePerson(ctx, person("P-1", t0), ss, entry("person.enrol", "P-1")); err != nil {
 		t.Fatal(err)
 	}
 	more := samples(2)
+	more[1].Prepared = []byte("prepared-1")
 	if err := db.CreatePerson(ctx, person("P-2", t0), more, entry("person.enrol", "P-2")); err != nil {
 		t.Fatal(err)
 	}
@@ -657,6 +659,22 @@ func TestEachTemplate(t *testing.T) {
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Fatalf("finger templates:\n got %+v\nwant %+v", got, want)
+	}
+	// Each kept sample's bytes are its own: writing into one, or appending to it, changes
+	// no other.
+	for i := range got {
+		for _, b := range [][]byte{got[i].Template, got[i].Prepared} {
+			for k := range b {
+				b[k] ^= 0xff
+			}
+		}
+		got[i].Template = append(got[i].Template, 1, 2, 3)
+		got[i].Prepared = append(got[i].Prepared, 1, 2, 3)
+		for j := i + 1; j < len(got); j++ {
+			if !reflect.DeepEqual(got[j], want[j]) {
+				t.Fatalf("changing sample %d changed sample %d", i, j)
+			}
+		}
 	}
 	n := 0
 	if err := db.EachTemplate(ctx, store.Iris, func(store.Sample) error { n++; return nil }); err != nil || n != 0 {
