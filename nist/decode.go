@@ -40,23 +40,13 @@ func (e *Error) Error() string {
 	return s + e.Reason
 }
 
-// fieldName gives the mnemonic of a few fields that errors often name.
+// fieldName gives the mnemonic of a tag that errors name.
 func fieldName(tag string) string {
 	typ, num, ok := parseTag([]byte(tag))
 	if !ok {
 		return ""
 	}
-	switch {
-	case num == 1:
-		return "LEN"
-	case num == 2 && typ != 1:
-		return "IDC"
-	case typ == 1:
-		return type1Names[num]
-	case num == 999:
-		return "DATA"
-	}
-	return ""
+	return FieldName(typ, num)
 }
 
 var type1Names = map[int]string{2: "VER", 3: "CNT", 4: "TOT", 5: "DAT", 6: "PRY", 7: "DAI", 8: "ORI", 9: "TCN",
@@ -333,3 +323,62 @@ func clip(b []byte, n int) []byte {
 	}
 	return b
 }
+
+// FieldName returns the standard mnemonic of field num of a record of type typ ("TOT",
+// "HLL", "FGP", ...), or "" when this package does not know one. Type-2 and Type-7 are
+// user-defined: only LEN and IDC are named.
+func FieldName(typ, num int) string {
+	switch {
+	case num == 1:
+		return "LEN"
+	case num == 2 && typ != 1:
+		return "IDC"
+	case typ == 1:
+		return type1Names[num]
+	case num == 999:
+		return "DATA"
+	}
+	switch typ {
+	case 9:
+		return type9Names[num]
+	case 10:
+		if num == 3 {
+			return "IMT"
+		}
+		if num == 12 {
+			return "CSP"
+		}
+		if num == 5 {
+			return "PHD"
+		}
+	case 17:
+		switch num {
+		case 3:
+			return "ELR"
+		case 5:
+			return "ICD"
+		case 13:
+			return "CSP"
+		}
+	case 18:
+		return type18Names[num]
+	case 99:
+		return type99Names[num]
+	}
+	if typ >= 10 && typ <= 19 && typ != 11 && typ != 12 && typ != 18 {
+		return imageNames[num]
+	}
+	return ""
+}
+
+var (
+	imageNames = map[int]string{3: "IMP", 4: "SRC", 5: "CD", 6: "HLL", 7: "VLL", 8: "SLC", 9: "THPS", 10: "TVPS",
+		11: "CGA", 12: "BPX", 13: "FGP"}
+	type9Names = map[int]string{3: "IMP", 4: "FMT", 5: "OFR", 6: "FGP", 7: "FPC", 8: "CRP", 9: "DLT", 10: "MIN",
+		11: "RDG", 12: "MRC", 126: "CBI", 127: "CEI", 128: "HLL", 129: "VLL", 130: "SLC", 131: "THPS", 132: "TVPS",
+		133: "FVW", 134: "FGP", 135: "FQD", 136: "NOM", 137: "FMD", 138: "RCI", 139: "CIN", 140: "DIN", 141: "ADA"}
+	type18Names = map[int]string{3: "DLS", 4: "SRC", 5: "NAL", 6: "SDI", 7: "COPR", 8: "VRS", 9: "PED", 10: "STY",
+		11: "STI", 12: "SCM", 13: "SCD", 14: "PSD", 15: "DPD", 16: "STR", 17: "DMD", 18: "UDP", 19: "EPD", 20: "DGD",
+		21: "GAP", 22: "COM", 23: "EPL"}
+	type99Names = map[int]string{4: "SRC", 100: "HDV", 101: "BTY", 102: "BDQ", 103: "BFO", 104: "BFT"}
+)

@@ -278,7 +278,7 @@ func TestViolations(t *testing.T) {
 		{"bad date", "base", func(tr *Transaction) { tr.Records[0].SetString(5, "20240230") }, "field 1.005 DAT: date \"20240230\" is not a calendar date"},
 		{"bad version", "base", func(tr *Transaction) { tr.Records[0].SetString(2, "0700") }, "1.002 VER: version \"0700\""},
 		{"missing ORI", "base", func(tr *Transaction) { tr.Records[0].Remove(8) }, "field 1.008 ORI: mandatory field missing"},
-		{"bad compression", "base", func(tr *Transaction) { tr.Records[3].SetString(11, "GIF") }, "record 3 (Type-14), field 14.011: compression \"GIF\""},
+		{"bad compression", "base", func(tr *Transaction) { tr.Records[3].SetString(11, "GIF") }, "record 3 (Type-14), field 14.011 CGA: compression \"GIF\""},
 		{"raw size", "base", func(tr *Transaction) { tr.Records[2].Header[13] = 0 }, "uncompressed 64×48 image needs 3072 bytes"},
 		{"EBTS DOB", "ebts", func(tr *Transaction) { tr.Records[1].SetString(22, "1980-02-29") }, "field 2.022: date of birth \"1980-02-29\""},
 		{"EBTS sex", "ebts", func(tr *Transaction) { tr.Records[1].SetString(24, "Q") }, "sex \"Q\" is not M, F, X or U"},
@@ -436,12 +436,12 @@ func TestM1Errors(t *testing.T) {
 		t.Errorf("record equipment %#x, resolution %d", rec.Equipment, rec.XResolution)
 	}
 	for _, c := range []struct{ nom, fmd, want string }{
-		{"3", "1\x1f10\x1f20\x1f90\x1f1\x1f50", "9.137: 1 minutiae, but 9.136 NOM says 3"},
-		{"1", "1\x1f10\x1f20", "9.137: minutia 1: 3 items, need 6"},
+		{"3", "1\x1f10\x1f20\x1f90\x1f1\x1f50", "9.137 (FMD): 1 minutiae, but 9.136 NOM says 3"},
+		{"1", "1\x1f10\x1f20", "9.137 (FMD): minutia 1: 3 items, need 6"},
 		{"1", "1\x1f10\x1f20\x1f200\x1f1\x1f50", "item 4 \"200\" is not a number 0–179"},
 		{"1", "1\x1f10\x1f-20\x1f20\x1f1\x1f50", "item 3 \"-20\""},
-		{"x", "1\x1f10\x1f20\x1f20\x1f1\x1f50", "9.136: \"x\" is not a number"},
-		{"999", "", "9.136: \"999\" is not a number 0–255"},
+		{"x", "1\x1f10\x1f20\x1f20\x1f1\x1f50", "9.136 (NOM): \"x\" is not a number"},
+		{"999", "", "9.136 (NOM): \"999\" is not a number 0–255"},
 	} {
 		_, err := m1(c.nom, c.fmd).M1Bytes()
 		if err == nil || !strings.Contains(err.Error(), c.want) {
@@ -457,7 +457,7 @@ func TestM1Errors(t *testing.T) {
 	got, _ := Decode(encode(t, tr))
 	found := false
 	for _, v := range got.Validate(nil) {
-		found = found || strings.Contains(v.String(), "record 4 (Type-9), field 9.137: 1 minutiae")
+		found = found || strings.Contains(v.String(), "record 4 (Type-9), field 9.137 FMD: 1 minutiae")
 	}
 	if !found {
 		t.Errorf("violation missing: %v", got.Validate(nil))
