@@ -531,3 +531,37 @@ func TestTaggedBinaryType(t *testing.T) {
 		t.Errorf("%v", err)
 	}
 }
+
+// TestDeclaredFormatIsNotTrusted: the bytes decide where an image goes. Other readers
+// hand JPEG 2000 data declared (or assumed) WSQ to their WSQ decoder and fail there
+// (JNBIS #35); a Type-7 read as Type-4 with lengths taken on faith reads past its
+// buffer (JET #4).
+func TestDeclaredFormatIsNotTrusted(t *testing.T) {
+	tr := sample(t)
+	tr.Records[3].SetString(11, "WSQ20")
+	tr.Records[2].Data = []byte("\x00\x00\x00\x0cjP  \r\n\x87\n....") // a Type-4 declaring WSQ
+	r7, _ := NewRecord(7)
+	r7.Header[0] = 9
+	r7.Data = []byte{1, 2, 3, 4, 5} // shorter than a Type-4 header
+	tr.AddRecord(r7)
+	r7b, _ := NewRecord(7)
+	r7b.Header[0] = 10
+	// Type-4 shaped, uncompressed, claims 65535×65535 pixels but holds 3 bytes.
+	r7b.Data = []byte{0, 1, 255, 255, 255, 255, 255, 0, 0xff, 0xff, 0xff, 0xff, 0, 1, 2, 3}
+	tr.AddRecord(r7b)
+	got, err := Decode(encode(t, tr))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, want := range map[int]string{2: "jp2", 3: "jp2"} {
+		if im, err := got.Image(i); err != nil || im.Format != want {
+			t.Errorf("record %d: %v %v", i, im, err)
+		}
+	}
+	for _, i := range []int{4, 5} {
+		if _, err := got.Image(i); err == nil {
+			t.Errorf("record %d: user-defined Type-7 read as an image", i)
+		}
+	}
+	got.Validate(Profiles["ebts"])
+}

@@ -343,7 +343,11 @@ func reportError(i int, err error, field int, report func(int, int, string, ...a
 func (t *Transaction) checkBinary(i int, r *Record, report func(int, int, string, ...any)) {
 	switch r.Type {
 	case 3, 4, 5, 6:
-		h, _ := r.ImageHeader()
+		h, ok := r.ImageHeader()
+		if !ok {
+			report(i, 0, "Type-%d header of %d bytes, not %d", r.Type, len(r.Header), binaryHeaderLen(r.Type))
+			return
+		}
 		for k, p := range h.Positions {
 			if p > 15 && p != 255 {
 				report(i, 0, "finger position byte %d is %d, not 0–15 or 255", k+1, p)
@@ -374,6 +378,10 @@ func (t *Transaction) checkBinary(i int, r *Record, report func(int, int, string
 			report(i, 0, "no image data")
 		}
 	case 8:
+		if len(r.Header) != binaryHeaderLen(8) {
+			report(i, 0, "Type-8 header of %d bytes, not %d", len(r.Header), binaryHeaderLen(8))
+			return
+		}
 		if r.Header[1] > 1 {
 			report(i, 0, "signature type %d is not 0 or 1", r.Header[1])
 		}
