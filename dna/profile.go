@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 )
 
 // Genotype is the allele set typed at one locus, sorted and without repeats: a
@@ -170,6 +172,9 @@ func (b *ProfileBuilder) Build() (*Profile, error) {
 
 // Validate checks the invariants Build establishes; use it on profiles built by hand.
 func (p *Profile) Validate() error {
+	if !utf8.ValidString(p.ID) || strings.ContainsFunc(p.ID, unicode.IsControl) {
+		return fmt.Errorf("profile ID %q is not printable UTF-8", p.ID)
+	}
 	if p.Counted() == 0 {
 		return ErrEmptyProfile
 	}
