@@ -1,0 +1,86 @@
+// Package federation shares records between biomesh nodes as their sharing agreements
+// allow, over NATS: events pushed to partners through JetStream streams, hit/no-hit
+// queries and follow-up requests by request/reply.
+//
+// # Transport
+//
+// Each node runs an embedded NATS server (Start) that is its own JetStream domain, named by
+// its node ID, and keeps one account per partner. A partnership is one leaf-node link with
+// mutual TLS: one side dials, presenting its certificate and, as the password of the user
+// named after itself, the secret both sides hold; the other side admits it into the
+// account it keeps for that partner, and only that one. The two accounts joined by the
+// link are the whole of what the partners share: a partner never sees another partner's
+// account.
+//
+// Outgoing events to a partner are signed (Ed25519) by the origin node, checked against
+// the agreements by Config.Outgoing, and stored in the stream OUT_<origin> of that
+// partner's account (subjects fed.ev.<origin>.<kind>) before Publish returns. The partner's
+// stream IN_<origin> sources it across the link: while the link is down events wait in
+// OUT, and when it returns the source resumes after the last sequence it holds, so nothing
+// is lost and nothing arrives twice. A durable consumer applies IN in order; the State
+// remembers at which sequence each event ID was applied, so a redelivery (same sequence)
+// is acknowledged and a replay (same ID, other sequence) is rejected. Unsigned, forged,
+// tampered, misaddressed and replayed events, and events outside every receive agreement,
+// are rejected, audited and change nothing.
+//
+// # Sharing agreements
+//
+// Agreements live in the configuration file (YAML, or JSON, which is YAML too), per partner
+// and direction: send (what may leave for the partner) and receive (what is accepted from
+// it). Each names a purpose code, a level, the person categories, watch levels and
+// modalities it covers (allow-lists; none may be empty) and an expiry, after which it
+// allows nothing. The levels:
+//
+//	hit-no-hit  nothing is pushed; the partner may query (hit/no-hit, reference number,
+//	            watch level) and ask follow-up requests, which an analyst approves
+//	templates   pushed: reference number, category, watch level, templates of the agreed
+//	            modalities; encounters with watched persons (time and place)
+//	full        pushed: also the biographic record and images; encounters also with
+//	            coordinates, unit and outcome
+//
+// A change goes to a partner under the agreement in force that covers the person with the
+// highest level; an update that takes a person out of every agreement with a partner that
+// held it sends that partner a withdrawal. Received copies (Received) are keyed by
+// reference number "<origin>/<person ID>" and changed only by events signed by that origin.
+//
+// The file, with every field (see testdata/hq.yaml for a whole one):
+//
+//	node: hq                          # this node's ID, also its JetStream domain
+//	key_file: /etc/biomesh/hq.key     # Ed25519 seed, written by GenerateKey
+//	follow_up_ttl: 336h               # how long follow-up requests wait (default 14 days)
+//	nats:
+//	  store_dir: /var/lib/biomesh/nats
+//	  leaf_listen: 0.0.0.0:7422       # where partners that dial us connect ("" for none)
+//	  retention: 720h                 # how long events wait for a link that is down
+//	  tls: {cert: hq.pem, key: hq-key.pem, ca: ca.pem}
+//	partners:
+//	  - id: border
+//	    public_key: <base64 Ed25519 public key of border>
+//	    link: {dial: "tls://border.example:7422", secret_file: border.secret}
+//	    send:
+//	      - purpose: border-control
+//	        level: templates          # hit-no-hit | templates | full
+//	        categories: [suspect, detainee]
+//	        watch_levels: [alert, detain]
+//	        modalities: [finger]
+//	        expires: 2027-06-30
+//	    receive: []
+//
+// # Queries and follow-up requests
+//
+// Node.Query sends probe templates (there is no field for a name) with a purpose; the
+// partner's Searcher finds the person, and the answer is hit or no-hit with a reference
+// number and watch level, given only when a send agreement in force covers the purpose,
+// the probes' modalities and the person found. The probe is not kept. Both sides audit.
+// Node.RequestFollowUp asks for the full record behind a reference; the owner queues it
+// (State) until an analyst of the owning organisation decides (DecideFollowUp); the answer
+// (released with the record, refused, or expired after follow_up_ttl) travels as an event
+// in the owner's stream.
+//
+// # Wiring into a node
+//
+// The node implements Searcher (its galleries), passes its store as Records and Auditor
+// (store.Store has the methods), a State, and calls Publish after every committed
+// enrolment, update, watch change, deletion and encounter with a watched person; OnEvent
+// is told of every accepted event (e.g. to raise alerts for encounters).
+package federation
