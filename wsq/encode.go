@@ -120,6 +120,11 @@ type encoder struct {
 	quant        []int32 // quantized coefficients of the coded subbands, in order
 	blockLen     [3]int  // coefficients per block
 
+	// restart, when > 0, ends a restart interval after that many
+	// symbols (tests only: the standard leaves the unit of DRT to the
+	// encoder, and decoders need only the markers).
+	restart int
+
 	out *bufio.Writer
 	err error
 }
@@ -182,6 +187,10 @@ func (e *encoder) prepare(pix []uint8) {
 		if q[b] == 0 {
 			continue
 		}
+		// Bin numbers are coded in at most 16 bits: a bin narrower than
+		// the subband's range/65000 only clips (this happens when the bit
+		// allocation degenerates on images a few pixels high).
+		q[b] = max(q[b], e.maxAbs(data, e.t.bands[b])/65000, 1e-6)
 		qs, ok1 := toScaled(q[b], 65535)
 		zs, ok2 := toScaled(zeroBinRatio*qs.float64(), 65535)
 		if !ok1 || !ok2 {
@@ -190,6 +199,17 @@ func (e *encoder) prepare(pix []uint8) {
 		e.qbin[b], e.zbin[b] = qs, zs
 	}
 	e.quantize(data)
+}
+
+// maxAbs is the largest coefficient magnitude in r.
+func (e *encoder) maxAbs(data []float32, r rect) float64 {
+	m := float32(0)
+	for y := r.y; y < r.y+r.h; y++ {
+		for _, f := range data[y*e.width+r.x : y*e.width+r.x+r.w] {
+			m = max(m, f, -f)
+		}
+	}
+	return float64(m)
 }
 
 func (s scaledValue) float64() float64 { return float64(s.float()) }
@@ -392,6 +412,11 @@ func (e *encoder) writeFile(o *Options) {
 	if o.Comment != "" {
 		e.comment(o.Comment)
 	}
+	if e.restart > 0 {
+		e.u16(markerDRT)
+		e.u16(4)
+		e.u16(e.restart)
+	}
 	e.transformTable()
 	e.quantTable()
 	e.frameHeader()
@@ -516,7 +541,16 @@ func (e *encoder) block(id int, coef []int32, enc *huffEncoder) {
 			}
 		}
 	}
+	count, rst := 0, 0
 	symbols(coef, func(sym int, extra uint32, nbits uint) {
+		if e.restart > 0 && count > 0 && count%e.restart == 0 {
+			if n > 0 {
+				put(1<<(8-n)-1, 8-n)
+			}
+			e.u16(markerRST0 + rst%8)
+			rst++
+		}
+		count++
 		put(uint32(enc.code[sym]), uint(enc.size[sym]))
 		if nbits > 0 {
 			put(extra, nbits)
