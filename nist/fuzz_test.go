@@ -21,6 +21,18 @@ func FuzzDecode(f *testing.F) {
 		"131:500", "132:500", "133:0", "134:02", "135:60\x1f0\x1f1", "136:1", "137:1\x1f10\x1f20\x1f90\x1f1\x1f50",
 		"12:001\x1f01000200090\x1f00\x1fA"))
 	f.Add(encode(f, m1))
+	more := sample(f)
+	r7, _ := NewRecord(7)
+	r7.Header[0] = 3
+	r7.Data = []byte{4, 0, 255, 255, 255, 255, 255, 0, 0, 2, 0, 2, 0, 1, 2, 3, 4}
+	more.AddRecord(r7)
+	r8, _ := NewRecord(8)
+	copy(r8.Header, []byte{4, 0, 0, 1, 0, 8, 0, 2})
+	r8.Data = []byte{0xff, 0x00}
+	more.AddRecord(r8)
+	more.AddRecord(tagged(f, 18, "2:05", "3:1\x1fLAB", "4:SRC", "16:1\x1fD8S1179\x1f1\x1f12\x1f14"))
+	more.AddRecord(tagged(f, 99, "2:06", "4:SRC", "100:0101", "101:00000008", "103:0101", "104:0501", "999:\x00\x1c"))
+	f.Add(encode(f, more))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		tr, err := Decode(b)
 		if err != nil {

@@ -275,6 +275,14 @@ func TestViolations(t *testing.T) {
 		{"duplicate IDC", "base", func(tr *Transaction) {
 			tr.AddRecord(type4(1, 3, 1, 64, 48, []byte{0xff, 0xa0}))
 		}, "record 4 (Type-4): IDC 1 is already used by record 2 (Type-4)"},
+		{"duplicate field", "base", func(tr *Transaction) {
+			r := tr.Records[1]
+			r.Fields = append(r.Fields, &Field{Tag: "2.024", Type: 2, Number: 24, Value: []byte("F")})
+		}, "record 1 (Type-2), field 2.024: appears 2 times"},
+		{"field of another type", "base", func(tr *Transaction) {
+			r := tr.Records[1]
+			r.Fields = append(r.Fields, &Field{Tag: "3.030", Type: 3, Number: 30, Value: []byte("F")})
+		}, "record 1 (Type-2): field 3.030 belongs to Type-3, not Type-2"},
 		{"bad date", "base", func(tr *Transaction) { tr.Records[0].SetString(5, "20240230") }, "field 1.005 DAT: date \"20240230\" is not a calendar date"},
 		{"bad version", "base", func(tr *Transaction) { tr.Records[0].SetString(2, "0700") }, "1.002 VER: version \"0700\""},
 		{"missing ORI", "base", func(tr *Transaction) { tr.Records[0].Remove(8) }, "field 1.008 ORI: mandatory field missing"},

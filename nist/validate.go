@@ -279,10 +279,15 @@ func (t *Transaction) checkRecord(i int, r *Record, p *Profile, report func(int,
 			report(i, 0, "field %s belongs to Type-%d, not Type-%d", f.Tag, f.Type, r.Type)
 		}
 	}
+	var dups []int
 	for n, c := range counts {
 		if c > 1 {
-			report(i, n, "appears %d times", c)
+			dups = append(dups, n)
 		}
+	}
+	sort.Ints(dups)
+	for _, n := range dups {
+		report(i, n, "appears %d times", counts[n])
 	}
 	for _, n := range p.Required[r.Type] {
 		if counts[n] == 0 {
