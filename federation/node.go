@@ -15,6 +15,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/nats-io/nats-server/v2/server"
@@ -78,6 +79,8 @@ type Node struct {
 
 	stop chan struct{}
 	wg   sync.WaitGroup
+
+	redelivered atomic.Int64 // events seen again at the sequence they were applied at
 }
 
 // link is this node's side of one partnership.
@@ -438,6 +441,7 @@ func (n *Node) receive(l *link, m jetstream.Msg) {
 	}
 	if ok {
 		if at == seq { // applied, then the acknowledgement was lost
+			n.redelivered.Add(1)
 			m.Ack()
 			return
 		}
