@@ -251,13 +251,18 @@ func Evaluate(people []CSVProfile, ts Tables, opt EvalOptions) (*EvalReport, err
 			fams[fi].want = append(fams[fi].want, hid.ID)
 		}
 	}
+	// Familial search takes the minimum over the populations the genotypes come from.
+	famTables := Tables{}
+	for _, pop := range pops {
+		famTables[pop] = ts[pop]
+	}
 	for _, f := range fams {
 		fe := FamilialEval{Relationship: f.rel.Name, DBSize: db.Len(), Queries: len(f.q)}
 		var ranks []int
 		start := time.Now()
 		falseAbove := 0
 		for k, q := range f.q {
-			res, err := db.Familial(q, ts, FamilialOptions{Relationship: f.rel, Kinship: opt.Kinship, Limit: 1000})
+			res, err := db.Familial(q, famTables, FamilialOptions{Relationship: f.rel, Kinship: opt.Kinship, Limit: 1000})
 			if err != nil {
 				return nil, err
 			}

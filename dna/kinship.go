@@ -404,9 +404,9 @@ func kinship(m, a, b *Profile, rel Relationship, t *Table, opt KinshipOptions) (
 			continue
 		}
 		s := &alleleSampler{t: t, l: l, theta: opt.Theta, floored: map[Allele]bool{}}
-		ll := LocusLR{Locus: l, A: ga.String(), B: gb.String()}
+		ll := LocusLR{Locus: l, A: ga.AllelesString(), B: gb.AllelesString()}
 		if m != nil {
-			ll.M = gm.String()
+			ll.M = gm.AllelesString()
 			ll.LR, ll.Inconsistent = trioLR(gm.Alleles, ga.Alleles, gb.Alleles, s, opt.Mutation)
 		} else {
 			ll.LR, ll.Inconsistent = pairLR(ga.Alleles, gb.Alleles, rel, s, opt.Mutation)

@@ -34,7 +34,10 @@ func (g Genotype) FullyDesignated() bool {
 	return true
 }
 
-func (g Genotype) String() string {
+func (g Genotype) String() string { return g.Locus.String() + "=" + g.AllelesString() }
+
+// AllelesString writes the alleles as "12,13" (a homozygote autosomal call as "12,12").
+func (g Genotype) AllelesString() string {
 	s := make([]string, len(g.Alleles))
 	for i, a := range g.Alleles {
 		s[i] = a.String()
@@ -42,7 +45,7 @@ func (g Genotype) String() string {
 	if len(s) == 1 && g.Locus.Kind() == Autosomal {
 		s = append(s, s[0])
 	}
-	return g.Locus.String() + "=" + strings.Join(s, ",")
+	return strings.Join(s, ",")
 }
 
 // Profile is one DNA sample's typing: autosomal STR genotypes or a Y-STR haplotype.

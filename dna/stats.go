@@ -122,7 +122,7 @@ func RMP(p *Profile, t *Table, opt StatOptions) (*RMPResult, error) {
 			res.Skipped = append(res.Skipped, g.Locus.String()+": not in table "+t.Population)
 			continue
 		}
-		lr := LocusRMP{Locus: g.Locus, Genotype: g.String()}
+		lr := LocusRMP{Locus: g.Locus, Genotype: g.AllelesString()}
 		var fs []float64
 		wild := 0
 		for _, a := range g.Alleles {
