@@ -92,7 +92,7 @@ func Import(t *nist.Transaction, p *nist.Profile) (*Record, error) {
 		fallbackPPI = int(math.Round(nsr * 25.4))
 	}
 
-	fingers := map[int]bool{} // positions with an image
+	fingers := map[int]bool{}   // positions with an image
 	notPerson := map[int]bool{} // IDCs of images that are not the person's (latents, palms)
 	for i, r := range t.Records {
 		if !nist.HasImage(r.Type) {
