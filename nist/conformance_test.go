@@ -323,3 +323,45 @@ func TestReferenceLegacyMinutiae(t *testing.T) {
 		}
 	}
 }
+
+// TestReferenceLegacyTemplate: the NIST files give the same finger's minutiae in the
+// standard legacy format and as INCITS 378; converted, they agree to rounding.
+func TestReferenceLegacyTemplate(t *testing.T) {
+	for _, pair := range [][2]string{{"type-9-13-std.an2", "type-9-13-m1.an2"}, {"type-9-14-std.an2", "type-9-14-m1.an2"}} {
+		_, std := readReference(t, pair[0])
+		_, m1 := readReference(t, pair[1])
+		got, err := std.LegacyTemplate(2)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, err := m1.Records[2].M1Template()
+		if err != nil {
+			t.Fatal(err)
+		}
+		want = want.Rescaled(fingerprint.DefaultResolution)
+		if len(got.Minutiae) != len(want.Minutiae) || len(got.Minutiae) == 0 {
+			t.Fatalf("%s: %d minutiae, %s %d", pair[0], len(got.Minutiae), pair[1], len(want.Minutiae))
+		}
+		if abs(got.Width-want.Width) > 1 || abs(got.Height-want.Height) > 1 {
+			t.Errorf("%s: %d×%d, M1 %d×%d", pair[0], got.Width, got.Height, want.Width, want.Height)
+		}
+		for k, g := range got.Minutiae {
+			w := want.Minutiae[k]
+			d := math.Abs(math.Remainder(g.Direction-w.Direction, 2*math.Pi)) * 180 / math.Pi
+			if abs(g.X-w.X) > 2 || abs(g.Y-w.Y) > 2 || d > 3 || g.Type != w.Type {
+				t.Errorf("%s minutia %d: %+v, M1 %+v (%.1f°)", pair[0], k+1, g, w, d)
+			}
+		}
+	}
+	_, iafis := readReference(t, "type-9-4-iafis.an2")
+	if _, err := iafis.LegacyTemplate(2); err == nil || !strings.Contains(err.Error(), "9.023") {
+		t.Errorf("IAFIS minutiae: %v", err)
+	}
+}
+
+func abs(x int) int {
+	if x < 0 {
+		return -x
+	}
+	return x
+}

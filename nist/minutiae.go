@@ -2,6 +2,7 @@ package nist
 
 import (
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"math"
 	"strconv"
@@ -36,8 +37,25 @@ func (r *Record) LegacyMinutiae() ([]LegacyMinutia, error) {
 	if f == nil {
 		return nil, nil
 	}
+	sfs := f.Subfields()
+	if len(sfs) == 1 && len(sfs[0]) == 1 && sfs[0][0] == "" {
+		sfs = nil
+	}
+	// The count field (9.010 MIN for 9.012, 9.015 NMN for 9.023) must agree: readers
+	// that loop on it and index the subfields crash when it does not (libbiomeval #11).
+	countField := 10
+	if f.Number == 23 {
+		countField = 15
+	}
+	if c := r.Field(countField); c != nil {
+		n, err := strconv.Atoi(strings.TrimSpace(c.String()))
+		if err != nil || n != len(sfs) {
+			return nil, &Error{Record: -1, Type: 9, Field: f.Tag, Offset: -1, Reason: fmt.Sprintf(
+				"%d minutiae, but %s says %q", len(sfs), c.Tag, clip(c.Value, 16))}
+		}
+	}
 	var out []LegacyMinutia
-	for i, sf := range f.Subfields() {
+	for i, sf := range sfs {
 		bad := func(what string) error {
 			return &Error{Record: -1, Type: 9, Field: f.Tag, Offset: -1, Reason: fmt.Sprintf("minutia %d: %s", i+1, what)}
 		}
@@ -228,4 +246,77 @@ func (r *Record) M1Template() (*fingerprint.Template, error) {
 		return nil, err
 	}
 	return rec.Template(0)
+}
+
+// LegacyTemplate converts the standard-format minutiae (9.004 "S", field 9.012) of
+// record i into a fingerprint.Template at fingerprint.DefaultResolution. The format
+// measures in 0.01 mm from the bottom-left corner, with directions in degrees pointing
+// the opposite way to INCITS 378 (the NIST reference files give the same finger in both
+// forms, 180° apart), so the conversion needs the image: the record of an image type
+// with the same IDC gives its height and resolution. Minutia types A and B become
+// endings and bifurcations, C and D Other; qualities are not carried (0).
+//
+// FBI/IAFIS minutiae (9.023) are not converted: their axis conventions are not checked
+// against reference data here.
+func (t *Transaction) LegacyTemplate(i int) (*fingerprint.Template, error) {
+	if i < 0 || i >= len(t.Records) || t.Records[i].Type != 9 {
+		return nil, fmt.Errorf("nist: record %d is not a Type-9 record", i)
+	}
+	r := t.Records[i]
+	if !r.Has(12) {
+		return nil, &Error{Record: i, Type: 9, Field: "9.012", Offset: -1, Reason: "no standard-format minutiae (FBI/IAFIS 9.023 minutiae are not converted)"}
+	}
+	ms, err := r.LegacyMinutiae()
+	if err != nil {
+		var e *Error
+		if errors.As(err, &e) {
+			e.Record = i
+		}
+		return nil, err
+	}
+	var im *Image
+	for j, o := range t.Records {
+		switch o.Type {
+		case 3, 4, 5, 6, 7, 13, 14:
+			if o.IDC() == r.IDC() {
+				if x, err := t.Image(j); err == nil && x.VerticalPPI > 0 && x.HorizontalPPI > 0 {
+					im = x
+				}
+			}
+		}
+		if im != nil {
+			break
+		}
+	}
+	if im == nil {
+		return nil, &Error{Record: i, Type: 9, Field: "9.002", Offset: -1, Reason: fmt.Sprintf(
+			"no image record with IDC %d and a known resolution to place the minutiae on", r.IDC())}
+	}
+	const ppi = fingerprint.DefaultResolution
+	px := func(v float64) int { return int(math.Round(v * ppi / 25.4)) } // mm to pixels
+	heightMM := float64(im.Height) / im.VerticalPPI * 25.4
+	tpl := &fingerprint.Template{
+		Width:      int(math.Round(float64(im.Width) * ppi / im.HorizontalPPI)),
+		Height:     px(heightMM),
+		Resolution: ppi,
+		Minutiae:   make([]fingerprint.Minutia, 0, len(ms)),
+	}
+	if p, err := strconv.Atoi(strings.TrimSpace(r.Get(6))); err == nil && p >= 0 && p <= 10 {
+		tpl.Position = p
+	}
+	for _, m := range ms {
+		fm := fingerprint.Minutia{
+			X:         px(float64(m.X) / 100),
+			Y:         px(heightMM - float64(m.Y)/100),
+			Direction: fingerprint.NormalizeAngle(float64(m.Theta+180) * math.Pi / 180),
+		}
+		switch strings.ToUpper(m.Type) {
+		case "A":
+			fm.Type = fingerprint.Ending
+		case "B":
+			fm.Type = fingerprint.Bifurcation
+		}
+		tpl.Minutiae = append(tpl.Minutiae, fm)
+	}
+	return tpl, nil
 }

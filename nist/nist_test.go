@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"math"
 	"strconv"
 	"strings"
 	"testing"
@@ -572,4 +573,30 @@ func TestDeclaredFormatIsNotTrusted(t *testing.T) {
 		}
 	}
 	got.Validate(Profiles["ebts"])
+}
+
+func TestLegacyCountMismatch(t *testing.T) {
+	r := tagged(t, 9, "2:01", "3:0", "4:S", "10:5", "12:001\x1f01000200090\x1f00\x1fA")
+	if _, err := r.LegacyMinutiae(); err == nil || !strings.Contains(err.Error(), "1 minutiae, but 9.010 says \"5\"") {
+		t.Errorf("%v", err)
+	}
+	tr := sample(t)
+	tr.AddRecord(r)
+	got, _ := Decode(encode(t, tr))
+	if _, err := got.LegacyTemplate(4); err == nil || !strings.Contains(err.Error(), "record 4 (Type-9)") {
+		t.Errorf("LegacyTemplate: %v", err)
+	}
+	// With a matching count it converts, placed on the image of the same IDC, the Type-4
+	// (19.69 px/mm from ISR 1 and the NSR): y is measured from that image's bottom edge.
+	r.SetString(10, "1")
+	got, _ = Decode(encode(t, tr))
+	tpl, err := got.LegacyTemplate(4)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// 1.00 mm, 2.00 mm from the bottom of a 48-pixel image at 500 ppi.
+	m := tpl.Minutiae[0]
+	if m.X != 20 || m.Y != 48-39 || m.Type != 1 || math.Abs(m.Direction-3*math.Pi/2) > 1e-9 {
+		t.Errorf("minutia %+v in %d×%d", m, tpl.Width, tpl.Height)
+	}
 }
