@@ -88,6 +88,33 @@ func dumpTransaction(w io.Writer, name string, t *nist.Transaction, size int) {
 			}
 			fmt.Fprintf(w, "  %s%s: %s\n", f.Tag, name, fieldText(t, r, f, i))
 		}
+		if r.Type == 9 {
+			dumpMinutiae(w, t, i, r)
+		}
+	}
+}
+
+// dumpMinutiae summarises what a Type-9 record gives as a template.
+func dumpMinutiae(w io.Writer, t *nist.Transaction, i int, r *nist.Record) {
+	if r.HasM1() {
+		if tpl, err := r.M1Template(); err != nil {
+			fmt.Fprintf(w, "  INCITS 378 block: %v\n", err)
+		} else {
+			fmt.Fprintf(w, "  INCITS 378 block: %d minutiae, %d×%d at %d ppi, finger %d\n",
+				len(tpl.Minutiae), tpl.Width, tpl.Height, tpl.Resolution, tpl.Position)
+		}
+	}
+	if r.Has(12) || r.Has(23) {
+		ms, err := r.LegacyMinutiae()
+		if err != nil {
+			fmt.Fprintf(w, "  legacy minutiae: %v\n", err)
+			return
+		}
+		fmt.Fprintf(w, "  legacy minutiae: %d", len(ms))
+		if tpl, err := t.LegacyTemplate(i); err == nil {
+			fmt.Fprintf(w, ", as a template %d×%d at %d ppi", tpl.Width, tpl.Height, tpl.Resolution)
+		}
+		fmt.Fprintln(w)
 	}
 }
 

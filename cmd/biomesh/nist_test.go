@@ -200,4 +200,13 @@ func TestNISTReferenceFiles(t *testing.T) {
 	if out, _, err := run("nist", "dump", filepath.Join(root, "nist", "ansi-nist-references", "type-14-amp-nqm-utf8.an2")); err != nil || !strings.Contains(out, "華裔") {
 		t.Errorf("dump of the UTF-8 file: %v", err)
 	}
+	for file, want := range map[string]string{
+		"type-9-13-m1.an2":  "INCITS 378 block: 48 minutiae, 800×768 at 500 ppi, finger 8",
+		"type-9-13-std.an2": "legacy minutiae: 48, as a template 800×768 at 500 ppi",
+	} {
+		out, _, err := run("nist", "dump", filepath.Join(root, "nist", "ansi-nist-references", file))
+		if err != nil || !strings.Contains(out, want) {
+			t.Errorf("dump of %s lacks %q (%v)", file, want, err)
+		}
+	}
 }
