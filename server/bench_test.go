@@ -96,6 +96,9 @@ func BenchmarkEnrolTenFingers(b *testing.B) {
 //
 //	go test ./server -run XXX -bench NodeScale -benchtime 1x -timeout 60m
 //	BIOMESH_BENCH_PERSONS=100000 go test ./server -run XXX -bench NodeScale -benchtime 1x -timeout 60m
+//	BIOMESH_BENCH_DIR=/tmp/node100k BIOMESH_BENCH_PERSONS=100000 BIOMESH_BENCH_SEARCHES=0 go test ./server -run XXX -bench NodeScale -count 5
+//
+// BIOMESH_BENCH_SEARCHES=0 measures the start-up only.
 func BenchmarkNodeScale(b *testing.B) {
 	persons := 10000
 	if v := os.Getenv("BIOMESH_BENCH_PERSONS"); v != "" {
@@ -105,17 +108,43 @@ func BenchmarkNodeScale(b *testing.B) {
 		}
 		persons = n
 	}
-	dir := b.TempDir()
-	st, err := sqlite.Open(dir + "/biomesh.db")
-	if err != nil {
-		b.Fatal(err)
+	// BIOMESH_BENCH_DIR keeps the store between runs: it is filled when that directory holds
+	// none, and reused (with the admin token saved beside it) when it was filled with the
+	// same number of persons.
+	dir, reuse := os.Getenv("BIOMESH_BENCH_DIR"), false
+	if dir == "" {
+		dir = b.TempDir()
+	} else if saved, err := os.ReadFile(dir + "/bench-token"); err == nil {
+		var n int
+		var t string
+		if _, err := fmt.Sscan(string(saved), &n, &t); err != nil || n != persons {
+			b.Fatalf("BIOMESH_BENCH_DIR=%s holds a store of another size (%q): want %d persons", dir, saved, persons)
+		}
+		reuse = true
+	} else if _, err := os.Stat(dir + "/biomesh.db"); err == nil {
+		b.Fatalf("BIOMESH_BENCH_DIR=%s holds a store without its bench-token", dir)
 	}
 	ctx := context.Background()
-	tok, _ := server.Bootstrap(ctx, st, "unit-a", time.Now())
-	t0 := time.Now()
-	fillStore(b, st, persons)
-	b.Logf("filled the store with %d persons × 10 fingers in %.1f s", persons, time.Since(t0).Seconds())
-	st.Close()
+	var tok string
+	if reuse {
+		saved, _ := os.ReadFile(dir + "/bench-token")
+		fmt.Sscan(string(saved), new(int), &tok)
+	} else {
+		st, err := sqlite.Open(dir + "/biomesh.db")
+		if err != nil {
+			b.Fatal(err)
+		}
+		tok, _ = server.Bootstrap(ctx, st, "unit-a", time.Now())
+		t0 := time.Now()
+		fillStore(b, st, persons)
+		b.Logf("filled the store with %d persons × 10 fingers in %.1f s", persons, time.Since(t0).Seconds())
+		st.Close()
+		if os.Getenv("BIOMESH_BENCH_DIR") != "" {
+			if err := os.WriteFile(dir+"/bench-token", []byte(fmt.Sprint(persons, " ", tok)), 0o600); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
 
 	for range b.N {
 		st, err := sqlite.Open(dir + "/biomesh.db")
@@ -125,24 +154,27 @@ func BenchmarkNodeScale(b *testing.B) {
 		runtime.GC()
 		var m0, m1 runtime.MemStats
 		runtime.ReadMemStats(&m0)
-		t0 := time.Now()
+		t0, cpu0 := time.Now(), cpuTime()
 		srv, err := server.New(ctx, st, server.Config{Logger: quiet})
 		if err != nil {
 			b.Fatal(err)
 		}
-		load := time.Since(t0)
+		load, loadCPU := time.Since(t0), cpuTime()-cpu0
 		runtime.GC()
 		runtime.ReadMemStats(&m1)
 		b.ReportMetric(load.Seconds(), "startup-s")
+		// CPU time of the start-up, all threads: on a shared machine, startup-cpu-s divided
+		// by the cores is about what the start-up takes with those cores idle.
+		b.ReportMetric(loadCPU.Seconds(), "startup-cpu-s")
 		b.ReportMetric(float64(m1.HeapAlloc-m0.HeapAlloc)/float64(persons*10), "gallery-B/finger")
 
 		h := srv.Handler()
 		searches := 40
 		if v := os.Getenv("BIOMESH_BENCH_SEARCHES"); v != "" {
 			searches, _ = strconv.Atoi(v)
-			searches = max(searches, 1)
+			searches = max(searches, 0)
 		}
-		lat := make([]float64, 0, searches)
+		lat, cpu := make([]float64, 0, searches), make([]float64, 0, searches)
 		rank1 := 0
 		for q := range searches {
 			k := (q * 7919) % persons
@@ -154,9 +186,10 @@ func BenchmarkNodeScale(b *testing.B) {
 			}
 			body, _ := json.Marshal(map[string]any{"samples": probe})
 			rec := newRecorder()
-			t0 := time.Now()
+			t0, cpu0 := time.Now(), cpuTime()
 			h.ServeHTTP(rec, newRequest("POST", "/v1/identify", tok, body))
 			lat = append(lat, time.Since(t0).Seconds()*1000)
+			cpu = append(cpu, (cpuTime()-cpu0).Seconds()*1000)
 			var r struct {
 				Decision   string
 				Candidates []struct {
@@ -168,12 +201,19 @@ func BenchmarkNodeScale(b *testing.B) {
 				rank1++
 			}
 		}
+		runtime.KeepAlive(srv)
+		st.Close()
+		if searches == 0 {
+			continue
+		}
 		slices.Sort(lat)
 		b.ReportMetric(lat[len(lat)/2], "identify-p50-ms")
 		b.ReportMetric(lat[len(lat)*95/100], "identify-p95-ms")
+		// CPU time per identification, all threads (as startup-cpu-s).
+		slices.Sort(cpu)
+		b.ReportMetric(cpu[len(cpu)/2], "identify-cpu-p50-ms")
+		b.ReportMetric(cpu[len(cpu)*95/100], "identify-cpu-p95-ms")
 		b.ReportMetric(float64(rank1)/float64(searches), "hit-rank1")
-		runtime.KeepAlive(srv)
-		st.Close()
 	}
 }
 

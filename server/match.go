@@ -53,12 +53,14 @@ func (f *fingerGallery) load(ctx context.Context, st store.Store) error {
 			defer wg.Done()
 			for batch := range in {
 				res := make([]done, 0, len(batch))
-				for _, it := range batch {
+				cands := make([]match.Candidate, len(batch)) // one allocation per batch
+				for k, it := range batch {
 					// The stored gallery form, when it is of this engine's version; else the
-					// candidate is derived from the template again.
-					var c match.Candidate
-					if len(it.prepared) > 0 && c.UnmarshalBinary(it.prepared) == nil {
-						res = append(res, done{it.person, gallery.Sample[*match.Candidate]{Position: it.pos, Template: &c}})
+					// candidate is derived from the template again. The sample's bytes are
+					// the callback's to keep (sqlite.DB.EachTemplate), so the candidate keeps
+					// them rather than a copy.
+					if c := &cands[k]; len(it.prepared) > 0 && c.UnmarshalShared(it.prepared) == nil {
+						res = append(res, done{it.person, gallery.Sample[*match.Candidate]{Position: it.pos, Template: c}})
 						continue
 					}
 					var t fingerprint.Template

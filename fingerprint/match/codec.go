@@ -33,19 +33,50 @@ func (c *Candidate) MarshalBinary() ([]byte, error) {
 // on (see the layout at candHeader), so that a damaged store yields an error here, never a
 // panic or an out-of-range read in a comparison.
 func (c *Candidate) UnmarshalBinary(data []byte) error {
-	if len(data) < 4 || [3]byte(data[:3]) != candidateMagic {
-		return errors.New("match: not a stored candidate")
-	}
-	if data[3] != candidateVersion {
-		return fmt.Errorf("%w: version %d, this engine writes %d", ErrStaleCandidate, data[3], candidateVersion)
-	}
-	b := data[4:]
-	if err := checkCandidate(b); err != nil {
-		return fmt.Errorf("match: stored candidate: %w", err)
+	b, err := storedCandidate(data)
+	if err != nil {
+		return err
 	}
 	c.b = append([]byte(nil), b...)
 	return nil
 }
+
+// UnmarshalShared is UnmarshalBinary without the copy: the candidate keeps data, which the
+// caller must never change afterwards. A gallery loaded from the store uses it to save a
+// copy (and an allocation) per finger.
+func (c *Candidate) UnmarshalShared(data []byte) error {
+	b, err := storedCandidate(data)
+	if err != nil {
+		return err
+	}
+	c.b = b[:len(b):len(b)]
+	return nil
+}
+
+// storedCandidate checks a stored candidate and returns its Candidate bytes.
+func storedCandidate(data []byte) ([]byte, error) {
+	if len(data) < 4 || [3]byte(data[:3]) != candidateMagic {
+		return nil, errors.New("match: not a stored candidate")
+	}
+	if data[3] != candidateVersion {
+		return nil, fmt.Errorf("%w: version %d, this engine writes %d", ErrStaleCandidate, data[3], candidateVersion)
+	}
+	b := data[4:]
+	if err := checkCandidate(b); err != nil {
+		return nil, fmt.Errorf("match: stored candidate: %w", err)
+	}
+	return b, nil
+}
+
+// minEdge2 is the least squared length, in px², of an edge at least params.minEdge long
+// (edgeLength is monotone), so that checkCandidate tests integers instead of taking roots.
+var minEdge2 = func() int {
+	d2 := 0
+	for edgeLength(d2) < params.minEdge {
+		d2++
+	}
+	return d2
+}()
 
 func checkCandidate(b []byte) error {
 	if len(b) < candHeader {
@@ -85,12 +116,12 @@ func checkCandidate(b []byte) error {
 			}
 		}
 	}
-	seen := make([]bool, n)
+	var seen [256 / 64]uint64 // n < 256
 	for k, i := range v.byX {
-		if int(i) >= n || seen[i] {
+		if int(i) >= n || seen[i/64]&(1<<(i%64)) != 0 {
 			return errors.New("the order by x is not a permutation of the minutiae")
 		}
-		seen[i] = true
+		seen[i/64] |= 1 << (i % 64)
 		if k > 0 && x(int(v.byX[k-1])) > x(int(i)) {
 			return errors.New("the order by x is not sorted")
 		}
@@ -115,7 +146,7 @@ func checkCandidate(b []byte) error {
 			}
 			dx, dy := int(x(j))-int(x(i)), int(y(j))-int(y(i))
 			d2 := dx*dx + dy*dy
-			if dx < -maxEdgePx || dx > maxEdgePx || dy < -maxEdgePx || dy > maxEdgePx || d2 > maxEdgePx*maxEdgePx || edgeLength(d2) < params.minEdge {
+			if dx < -maxEdgePx || dx > maxEdgePx || dy < -maxEdgePx || dy > maxEdgePx || d2 > maxEdgePx*maxEdgePx || d2 < minEdge2 {
 				return fmt.Errorf("minutia %d: edge to %d of length %.1f px outside [%v, %d]", i, j, math.Sqrt(float64(d2)), params.minEdge, maxEdgePx)
 			}
 		}
