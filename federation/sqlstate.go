@@ -130,7 +130,9 @@ func putFollowUp(ctx context.Context, db execer, f *FollowUp) error {
 }
 
 // PutFollowUp implements State.
-func (s *SQLState) PutFollowUp(ctx context.Context, f *FollowUp) error { return putFollowUp(ctx, s.db, f) }
+func (s *SQLState) PutFollowUp(ctx context.Context, f *FollowUp) error {
+	return putFollowUp(ctx, s.db, f)
+}
 
 // FollowUp implements State.
 func (s *SQLState) FollowUp(ctx context.Context, id string) (*FollowUp, error) {
