@@ -187,3 +187,105 @@ func (l *lifting) columns(tmp, data []float32, stride int, r rect, inv bool) {
 		}
 	}
 }
+
+// liftForward splits a line in place into the interleaved lifting
+// outputs (low-pass at even positions, unweighted). Needs len(y) ≥ 2.
+func liftForward(y []float32) {
+	n := len(y)
+	for s, c := range [4]float32{liftAlpha, liftBeta, liftGamma, liftDelta} {
+		if s%2 == 1 {
+			y[0] += c * (y[1] + y[1])
+			prev := y[1]
+			i := 2
+			for ; i+1 < len(y); i += 2 {
+				next := y[i+1]
+				y[i] += c * (prev + next)
+				prev = next
+			}
+			if i < n {
+				y[i] += c * (prev + prev)
+			}
+			continue
+		}
+		prev := y[0]
+		i := 1
+		for ; i+1 < len(y); i += 2 {
+			next := y[i+1]
+			y[i] += c * (prev + next)
+			prev = next
+		}
+		if i < n {
+			y[i] += c * (prev + prev)
+		}
+	}
+}
+
+// analysisRows splits every row of r from data into tmp: low-pass and
+// high-pass halves in the stored order, each divided by its synthesis
+// weight so that synthesis (which multiplies by it) inverts exactly.
+func (l *lifting) analysisRows(tmp, data []float32, stride int, r rect, inv bool, line []float32) {
+	n := r.w
+	llen, hlen := (n+1)/2, n/2
+	lo0, hi0 := 0, llen
+	if inv {
+		lo0, hi0 = hlen, 0
+	}
+	il, ih := 1/l.sl, 1/l.sh
+	y := line[:n]
+	for row := r.y; row < r.y+r.h; row++ {
+		copy(y, data[row*stride+r.x:][:n])
+		liftForward(y)
+		dst := tmp[row*stride+r.x:][:n]
+		lp, hp := dst[lo0:lo0+llen], dst[hi0:hi0+hlen]
+		for k := range lp {
+			lp[k] = y[2*k] * il
+		}
+		for k := range hp {
+			hp[k] = y[2*k+1] * ih
+		}
+	}
+}
+
+// analysisColumns splits every column of r from tmp into data, a row at a
+// time: the lifting steps run in place on tmp's rows, which then are
+// weighted into data's low-pass and high-pass row halves.
+func (l *lifting) analysisColumns(data, tmp []float32, stride int, r rect, inv bool) {
+	n := r.h
+	llen, hlen := (n+1)/2, n/2
+	lo0, hi0 := 0, llen
+	if inv {
+		lo0, hi0 = hlen, 0
+	}
+	row := func(buf []float32, i int) []float32 { return buf[(r.y+i)*stride+r.x:][:r.w] }
+	lift := func(i, a, b int, c float32) {
+		d, s0, s1 := row(tmp, i), row(tmp, a), row(tmp, b)
+		s0, s1 = s0[:len(d)], s1[:len(d)]
+		for j := range d {
+			d[j] += c * (s0[j] + s1[j])
+		}
+	}
+	for s, c := range [4]float32{liftAlpha, liftBeta, liftGamma, liftDelta} {
+		for i := 1 - s%2; i < n; i += 2 {
+			a, b := i-1, i+1
+			if a < 0 {
+				a = 1
+			}
+			if b >= n {
+				b = n - 2
+			}
+			lift(i, a, b, c)
+		}
+	}
+	scale := func(dst, src []float32, s float32) {
+		src = src[:len(dst)]
+		for i := range dst {
+			dst[i] = src[i] * s
+		}
+	}
+	for k := range llen {
+		scale(row(data, lo0+k), row(tmp, 2*k), 1/l.sl)
+	}
+	for k := range hlen {
+		scale(row(data, hi0+k), row(tmp, 2*k+1), 1/l.sh)
+	}
+}

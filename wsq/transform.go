@@ -232,13 +232,41 @@ func synthesize(data, tmp []float32, width int, t *trees, lo, hi []float32) {
 	}
 }
 
-// analyze runs the forward transform over the whole tree, in place.
+// analyze runs the forward transform over the whole tree, in place. The
+// analysis filters lo and hi are those the DTT will carry; when they are
+// the standard pair the lifting form does the work.
 func analyze(data, tmp []float32, width int, t *trees, lo, hi []float32) {
+	var lift *lifting
+	if liftingEnabled {
+		lift = newLifting(modulate(hi), modulate(lo))
+	}
+	line := make([]float32, width)
 	for _, nd := range t.nodes {
 		if nd.w == 0 || nd.h == 0 {
+			continue
+		}
+		if lift != nil && nd.w >= 2 && nd.h >= 2 {
+			// tmp is scratch for the rows; the columns then lift in
+			// place on it, so rows must land in tmp first.
+			lift.analysisRows(tmp, data, width, nd.rect, nd.invX, line)
+			lift.analysisColumns(data, tmp, width, nd.rect, nd.invY)
 			continue
 		}
 		filterRows(tmp, data, width, nd.rect, analysisPlan(nd.w, nd.invX, lo, hi))
 		filterColumns(data, tmp, width, nd.rect, analysisPlan(nd.h, nd.invY, lo, hi))
 	}
+}
+
+// modulate turns an analysis filter into the synthesis filter of the other
+// band, as a decoder does with the DTT: f[c+i]·(-1)^i.
+func modulate(f []float32) []float32 {
+	c := len(f) / 2
+	m := make([]float32, len(f))
+	for i, v := range f {
+		if (i-c)%2 != 0 {
+			v = -v
+		}
+		m[i] = v
+	}
+	return m
 }
