@@ -80,6 +80,13 @@ type EvalReport struct {
 // unrelated pairs are two different real people of the same population. "with one
 // mutation" children carry exactly one stepwise mutation, which the mutation model must
 // absorb. LRs are computed in the founders' population table.
+//
+// For familial search, relatives (a child of a real parent; a sibling of a simulated
+// child of two real parents) are hidden in a database of profiles drawn from the
+// frequencies, each real person founding at most one family so that no stored profile
+// is an unintended relative of another query; candidates are ranked by the minimum LR
+// over the genotypes' populations. Unrelated candidates above the threshold are counted
+// per query.
 func Evaluate(people []CSVProfile, ts Tables, opt EvalOptions) (*EvalReport, error) {
 	if opt.Loci == nil {
 		opt.Loci = CODIS20
@@ -157,7 +164,18 @@ func Evaluate(people []CSVProfile, ts Tables, opt EvalOptions) (*EvalReport, err
 		}
 		return pops[len(pops)-1]
 	}
+	// For familial search each real person founds at most one query's family, so that
+	// no database profile is an unintended relative of another query.
+	var pools map[string][]*Profile
 	two := func(pop string) (*Profile, *Profile) {
+		if pools != nil {
+			pool := pools[pop]
+			if len(pool) < 2 {
+				return nil, nil
+			}
+			pools[pop] = pool[2:]
+			return pool[0], pool[1]
+		}
 		ps := byPop[pop]
 		i := rng.IntN(len(ps))
 		j := rng.IntN(len(ps) - 1)
@@ -170,6 +188,19 @@ func Evaluate(people []CSVProfile, ts Tables, opt EvalOptions) (*EvalReport, err
 	// simulate returns a pair of the given truth and its population.
 	simulate := func(truth string) (*Profile, *Profile, string) {
 		pop := pickPop()
+		for pools != nil && len(pools[pop]) < 2 {
+			// Fall back on the largest population with people left.
+			best := ""
+			for _, p := range pops {
+				if len(pools[p]) >= 2 && (best == "" || len(pools[p]) > len(pools[best])) {
+					best = p
+				}
+			}
+			if best == "" {
+				return nil, nil, ""
+			}
+			pop = best
+		}
 		s := samplers[pop]
 		switch truth {
 		case "parent-child":
@@ -239,9 +270,17 @@ func Evaluate(people []CSVProfile, ts Tables, opt EvalOptions) (*EvalReport, err
 		want  []string
 	}
 	fams := []famQ{{rel: ParentChild, truth: "parent-child"}, {rel: FullSiblings, truth: "full-siblings"}}
+	pools = map[string][]*Profile{}
+	for _, pop := range pops {
+		pools[pop] = slices.Clone(byPop[pop])
+		rng.Shuffle(len(pools[pop]), func(i, j int) { pools[pop][i], pools[pop][j] = pools[pop][j], pools[pop][i] })
+	}
 	for fi := range fams {
 		for k := range opt.Queries {
 			a, b, _ := simulate(fams[fi].truth)
+			if a == nil {
+				return nil, fmt.Errorf("%d familial queries need more people than the %d given (each founds one family)", opt.Queries, len(people))
+			}
 			q := &Profile{ID: fmt.Sprintf("q-%s-%d", fams[fi].truth, k), Loci: a.Loci}
 			hid := &Profile{ID: fmt.Sprintf("rel-%s-%d", fams[fi].truth, k), Loci: b.Loci}
 			if err := db.Add(hid); err != nil {

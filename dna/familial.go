@@ -107,42 +107,60 @@ func (db *Database) Familial(q *Profile, ts Tables, opt FamilialOptions) (*Famil
 	if len(pops) > 255 {
 		return nil, errors.New("familial search: more than 255 populations")
 	}
-	minLog := make([]float32, n)
-	for i := range minLog {
-		minLog[i] = float32(math.Inf(1))
-	}
-	argmin := make([]uint8, n)
-	sum := make([]float32, n)
-	tab := make([]float32, 0, 1024)
-	for pi, pop := range pops {
-		t := ts[pop]
-		clear(sum)
-		for _, ql := range qs {
+	// Per locus, one table of log10 LR per stored genotype, populations interleaved:
+	// tabs[k][gi*P+p] (gi = 0, not typed, is neutral).
+	P := len(pops)
+	tabs := make([][]float32, len(qs))
+	for k, ql := range qs {
+		tab := make([]float32, P*(len(db.genos[ql.slot])+1))
+		for p, pop := range pops {
+			t := ts[pop]
 			if _, ok := t.Freq[ql.g.Locus]; !ok {
 				continue // the table cannot weigh this locus: neutral
 			}
 			s := &alleleSampler{t: t, l: ql.g.Locus, theta: opt.Kinship.Theta, floored: map[Allele]bool{}}
-			tab = tab[:0]
-			tab = append(tab, 0) // genotype index 0: not typed
-			for _, e := range db.genos[ql.slot] {
-				v := float32(0)
+			for gi, e := range db.genos[ql.slot] {
 				if usable(Genotype{Alleles: e.alleles}) == "" {
 					lr, _ := pairLR(ql.g.Alleles, e.alleles, rel, s, opt.Kinship.Mutation)
-					v = float32(math.Log10(math.Max(lr, 1e-300)))
+					tab[(gi+1)*P+p] = float32(math.Log10(math.Max(lr, 1e-300)))
 				}
-				tab = append(tab, v)
-			}
-			col := db.cols[ql.slot]
-			for i, gi := range col {
-				sum[i] += tab[gi]
 			}
 		}
-		for i, v := range sum {
-			if v < minLog[i] {
-				minLog[i], argmin[i] = v, uint8(pi)
+		tabs[k] = tab
+	}
+	// Sum block by block so that the per-population sums stay in cache while every
+	// locus column is read once.
+	const block = 2048
+	minLog := make([]float32, n)
+	argmin := make([]uint8, n)
+	sum := make([]float32, block*P)
+	for lo := 0; lo < n; lo += block {
+		hi := min(lo+block, n)
+		sb := sum[:(hi-lo)*P]
+		clear(sb)
+		for k, ql := range qs {
+			tab := tabs[k]
+			col := db.cols[ql.slot][lo:hi]
+			for i, gi := range col {
+				src := tab[int(gi)*P : int(gi)*P+P]
+				dst := sb[i*P : i*P+P]
+				for p := range dst {
+					dst[p] += src[p]
+				}
 			}
+		}
+		for i := range hi - lo {
+			row := sb[i*P : i*P+P]
+			m, am := row[0], 0
+			for p, v := range row[1:] {
+				if v < m {
+					m, am = v, p+1
+				}
+			}
+			minLog[lo+i], argmin[lo+i] = m, uint8(am)
 		}
 	}
+	logT := float32(math.Log10(res.Threshold))
 	h := &candHeap{}
 	for i := range n {
 		if db.removed[i] || db.mixture[i] || db.kinds[i] != Autosomal {
@@ -153,7 +171,7 @@ func (db *Database) Familial(q *Profile, ts Tables, opt FamilialOptions) (*Famil
 			continue
 		}
 		v := minLog[i]
-		if float64(v) >= math.Log10(res.Threshold) {
+		if v >= logT {
 			res.Above++
 		}
 		if h.Len() < opt.Limit {
