@@ -600,3 +600,47 @@ func TestLegacyCountMismatch(t *testing.T) {
 		t.Errorf("minutia %+v in %d×%d", m, tpl.Width, tpl.Height)
 	}
 }
+
+func TestNewTransactionAndUpdateCNT(t *testing.T) {
+	tr := NewTransaction("0502")
+	for num, v := range map[int]string{FieldTOT: "CAR", FieldDAT: "20240131", FieldDAI: "D", FieldORI: "O",
+		FieldTCN: "T", FieldNSR: "19.69", FieldNTR: "19.69"} {
+		tr.Header().SetString(num, v)
+	}
+	tr.AddRecord(tagged(t, 2, "2:00"))
+	r4, err := NewImageRecord(4, Type4Header{IDC: 1, Impression: 1, Positions: [6]int{3, 255, 255, 255, 255, 255},
+		ScanRes: 1, Width: 2, Height: 2, Compression: 0}, []byte{1, 2, 3, 4})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr.AddRecord(r4)
+	r7, _ := NewImageRecord(7, Type4Header{IDC: 2, Positions: [6]int{0, 255, 255, 255, 255, 255}, Width: 1, Height: 1}, []byte{9})
+	tr.AddRecord(r7)
+	if _, err := NewImageRecord(4, Type4Header{Width: 70000}, nil); err == nil {
+		t.Error("HLL 70000 accepted")
+	}
+	got, err := Decode(encode(t, tr))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if vs := got.Validate(nil); len(vs) != 0 {
+		t.Errorf("%v", vs)
+	}
+	if h, ok := got.Records[3].Type7Header(); !ok || h.IDC != 2 || h.Width != 1 {
+		t.Errorf("Type-7 header %+v %v", h, ok)
+	}
+	// Change an IDC behind CNT's back: Validate notices, UpdateCNT repairs.
+	got.Records[2].Header[0] = 5
+	if vs := got.Validate(nil); len(vs) != 1 || !strings.Contains(vs[0].String(), "lists IDC 1 but record 2 (Type-4) has IDC 5") {
+		t.Errorf("%v", vs)
+	}
+	if err := got.UpdateCNT(); err != nil {
+		t.Fatal(err)
+	}
+	if cnt := got.Header().Get(FieldCNT); cnt != "1\x1f3\x1e2\x1f00\x1e4\x1f05\x1e7\x1f02" {
+		t.Errorf("CNT %q", cnt)
+	}
+	if vs := got.Validate(nil); len(vs) != 0 {
+		t.Errorf("%v", vs)
+	}
+}
