@@ -20,6 +20,14 @@
 // require. Files with even-length filters are refused with an
 // UnsupportedError: no encoder in use writes them.
 //
+// When the file's filters are the standard 9/7 pair (to 1e-5) the inverse
+// transform runs in lifting form, four in-place steps on whole rows, about
+// twice as fast as the convolution and equal to it up to float rounding:
+// on the NIST reference files 99.996 % of pixels or more match the
+// reference decoder exactly and none differs by more than one grey level.
+// Other odd-length filters are applied by direct convolution, which matches
+// the reference decoder exactly on those files.
+//
 // Restart markers (RST0–RST7) inside the coded data realign the bit reader
 // and must arrive in sequence. Padding bits before a marker are ignored.
 //
@@ -27,8 +35,11 @@
 // offset where it was found. Decoding never panics, whatever the input.
 // Before allocating pixel memory the decoder checks the frame size against
 // MaxPixels and checks that the coded data actually holds a coefficient for
-// every position the quantization table says is coded, so a header that
-// lies about its size costs no more than the file itself.
+// every position the quantization table says is coded, so that a header that
+// lies about its size cannot make it decode garbage. A decode needs about
+// 9 bytes per pixel while it runs; callers with untrusted input and little
+// memory should check DecodeConfig's size first, as with any Go image
+// decoder.
 //
 // # Encoding
 //
@@ -41,4 +52,7 @@
 // 500 ppi fingerprint). The 60 kept subbands are coded in three blocks with
 // two optimal Huffman tables (limited to 16-bit codes). A NIST_COM comment
 // records the size, depth, resolution and bit rate.
+// Subbands 60–63, the finest diagonal detail, are never coded (the
+// standard drops them), so a pattern whose energy lies at the pixel scale
+// loses it at any bit rate; fingerprints at 500 ppi have little there.
 package wsq
