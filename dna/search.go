@@ -22,6 +22,9 @@ const (
 )
 
 func (s Stringency) String() string {
+	if s > Low {
+		return fmt.Sprintf("Stringency(%d)", uint8(s))
+	}
 	return [...]string{"high", "moderate", "low"}[s]
 }
 
@@ -50,7 +53,12 @@ const (
 	PartialMatch
 )
 
-func (k MatchKind) String() string { return [...]string{"full", "near", "partial"}[k] }
+func (k MatchKind) String() string {
+	if k > PartialMatch {
+		return fmt.Sprintf("MatchKind(%d)", uint8(k))
+	}
+	return [...]string{"full", "near", "partial"}[k]
+}
 
 // MarshalText writes the kind's name.
 func (k MatchKind) MarshalText() ([]byte, error) { return []byte(k.String()), nil }
@@ -371,6 +379,9 @@ func (db *Database) Search(q *Profile, opt SearchOptions) (*SearchResult, error)
 	}
 	if opt.Limit <= 0 {
 		opt.Limit = 100
+	}
+	if opt.Stringency > Low {
+		return nil, fmt.Errorf("unknown stringency %d", opt.Stringency)
 	}
 	if opt.Prum {
 		opt.Stringency = High
