@@ -63,7 +63,7 @@ type Result struct {
 	Distance float64 `json:"distance"` // normalised fractional Hamming distance at the best shift
 	Raw      float64 `json:"raw"`      // fractional Hamming distance before normalisation
 	Bits     int     `json:"bits"`     // bits compared at the best shift
-	Shift    int     `json:"shift"`    // best shift, code positions
+	Shift    int     `json:"shift"`    // best shift: the gallery iris is turned this many code positions from the probe's
 }
 
 // Compare returns the calibrated score of the probe against a gallery template.

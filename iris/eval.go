@@ -30,13 +30,11 @@ type EvalResult struct {
 	Failures []string `json:"failures,omitempty"`
 
 	// Verification over all genuine pairs (same eye) and all impostor pairs (different
-	// eyes); a pair with a failed image counts with score 0 (a non-match), so FTE weighs on
-	// the FNMR.
+	// eyes) of enrolled images; images that failed to enrol are counted by FTE alone.
 	Verification eval.Verification `json:"verification"`
 	FNMRAt1e3    float64           `json:"fnmr_at_fmr_1e-3"`
 	FNMRAt1e4    float64           `json:"fnmr_at_fmr_1e-4"`
-	// GenuineHD and ImpostorHD are the mean normalised Hamming distances of the pairs where
-	// both images enrolled.
+	// GenuineHD and ImpostorHD are the mean normalised Hamming distances of those pairs.
 	GenuineHD  float64 `json:"genuine_hd_mean"`
 	ImpostorHD float64 `json:"impostor_hd_mean"`
 
@@ -176,42 +174,34 @@ func Evaluate(dir string, opts *EvalOptions) (*EvalResult, error) {
 	}
 	var gen, imp []float64
 	var gsum, isum float64
-	var gn, in int
 	start := time.Now()
 	comparisons := 0
 	for i := range imgs {
 		for j := i + 1; j < len(imgs); j++ {
-			same := imgs[i].eye == imgs[j].eye
-			score, raw := 0.0, 0.0
-			if probes[i] != nil && imgs[j].t != nil {
-				d := probes[i].distance(imgs[j].t.Code, imgs[j].t.Mask, nil)
-				comparisons++
-				raw = 1 - d
-				score = calibration.Apply(raw)
-				if same {
-					gsum += d
-					gn++
-				} else {
-					isum += d
-					in++
-					r.ImpostorRaw = append(r.ImpostorRaw, raw)
-				}
+			if probes[i] == nil || imgs[j].t == nil {
+				continue
 			}
-			if same {
+			d := probes[i].distance(imgs[j].t.Code, imgs[j].t.Mask, nil)
+			comparisons++
+			score := calibration.Apply(1 - d)
+			if imgs[i].eye == imgs[j].eye {
 				gen = append(gen, score)
+				gsum += d
 			} else {
 				imp = append(imp, score)
+				isum += d
+				r.ImpostorRaw = append(r.ImpostorRaw, 1-d)
 			}
 		}
 	}
 	if el := time.Since(start).Seconds(); el > 0 {
 		r.ComparisonsPerSec = float64(comparisons) / el
 	}
-	if gn > 0 {
-		r.GenuineHD = gsum / float64(gn)
+	if len(gen) > 0 {
+		r.GenuineHD = gsum / float64(len(gen))
 	}
-	if in > 0 {
-		r.ImpostorHD = isum / float64(in)
+	if len(imp) > 0 {
+		r.ImpostorHD = isum / float64(len(imp))
 	}
 	if r.Verification, err = eval.Verify(gen, imp); err != nil {
 		return nil, fmt.Errorf("%s: %w", dir, err)

@@ -96,8 +96,8 @@ var defaultParams = params{
 	irisRMax:      150,
 	limbusOffset:  0.25,
 	limbusOffPx:   3,
-	limbusSectorA: 0.52, // 30°
-	limbusSectorB: 1.05, // 60°
+	limbusSectorA: 0.79, // 45°
+	limbusSectorB: 1.31, // 75°
 
 	lidMinContrast: 8,
 	lidMinInside:   25,
@@ -117,9 +117,9 @@ var defaultParams = params{
 	minValidFrac: 0.9,
 	fragileFrac:  0.1,
 
-	minUsableBits:    600,
+	minUsableBits:    400,
 	minIrisRadius:    40,
-	minSharpness:     0.02,
+	minSharpness:     0.18,
 	maxOcclusion:     0.7,
 	maxGaze:          0.25,
 	minPupilContrast: 6,

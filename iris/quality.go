@@ -88,16 +88,26 @@ func (q *Quality) gates(p *params) []Gate {
 	return failed
 }
 
-// sharpness measures focus over the visible iris: the RMS of the 4-neighbour Laplacian of
-// the input image divided by the grey-level standard deviation, over pixels of the annulus
-// that are not masked. Defocus removes the high frequencies the Laplacian sees while
-// keeping most of the deviation.
+// sharpness measures focus over the visible iris: the RMS of a band-pass image (the
+// difference of Gaussians of σ 1 and 2.5 pixels of the input) divided by the RMS contrast of
+// the low-pass one, over pixels of the annulus that are not masked. Defocus removes the band
+// that iris texture lives in while keeping the coarse contrast; the σ = 1 smoothing keeps
+// sensor noise and JPEG blocking out of the measure.
 func (s *seg) sharpness() float64 {
 	g := s.img
-	var lap2, sum, sum2 float64
+	r := s.iris.R + 8
+	x0, x1 := max(0, int(s.iris.X-r)), min(g.w-1, int(s.iris.X+r))
+	y0, y1 := max(0, int(s.iris.Y-r)), min(g.h-1, int(s.iris.Y+r))
+	if x1-x0 < 8 || y1-y0 < 8 {
+		return 0
+	}
+	crop := newPlane(x1-x0+1, y1-y0+1)
+	for y := y0; y <= y1; y++ {
+		copy(crop.p[(y-y0)*crop.w:(y-y0+1)*crop.w], g.p[y*g.w+x0:y*g.w+x1+1])
+	}
+	fine, coarse := crop.blur(1), crop.blur(2.5)
+	var band2, sum, sum2 float64
 	n := 0
-	x0, x1 := max(1, int(s.iris.X-s.iris.R)), min(g.w-2, int(s.iris.X+s.iris.R))
-	y0, y1 := max(1, int(s.iris.Y-s.iris.R)), min(g.h-2, int(s.iris.Y+s.iris.R))
 	for y := y0; y <= y1; y++ {
 		for x := x0; x <= x1; x++ {
 			fx, fy := float64(x), float64(y)
@@ -106,13 +116,13 @@ func (s *seg) sharpness() float64 {
 				continue
 			}
 			dx, dy = fx-s.pupil.X, fy-s.pupil.Y
-			if dx*dx+dy*dy < (s.pupil.R+3)*(s.pupil.R+3) || s.occluded(fx, fy) || s.spec[y*g.w+x] {
+			if dx*dx+dy*dy < (s.pupil.R+4)*(s.pupil.R+4) || s.occluded(fx, fy) || s.spec[y*g.w+x] {
 				continue
 			}
-			k := y*g.w + x
-			l := float64(4*g.p[k] - g.p[k-1] - g.p[k+1] - g.p[k-g.w] - g.p[k+g.w])
-			v := float64(g.p[k])
-			lap2 += l * l
+			k := (y-y0)*crop.w + x - x0
+			b := float64(fine.p[k] - coarse.p[k])
+			v := float64(coarse.p[k])
+			band2 += b * b
 			sum += v
 			sum2 += v * v
 			n++
@@ -123,7 +133,7 @@ func (s *seg) sharpness() float64 {
 	}
 	mean := sum / float64(n)
 	sd := math.Sqrt(max(sum2/float64(n)-mean*mean, 1))
-	return math.Sqrt(lap2/float64(n)) / sd
+	return math.Sqrt(band2/float64(n)) / sd
 }
 
 // margin returns the fraction of the iris circle inside the image.

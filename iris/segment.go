@@ -168,9 +168,9 @@ func (s *seg) circleProfile(cx, cy, r0, dr float64, rg ring, fine bool, offs [][
 // fitCircle is Daugman's integro-differential operator: over centres within ±search (in
 // steps of step) of (cx, cy) and radii in [rmin, rmax], it finds the circle across which
 // the mean grey level on the ring's directions rises most from inside to outside, the rise
-// being measured between rings span apart. Circles for which allow returns false are
-// skipped. It returns the circle and that rise.
-func (s *seg) fitCircle(cx, cy float64, search, step, rmin, rmax, dr, span float64, rg ring, fine bool, allow func(Circle) bool) (Circle, float64) {
+// being measured between rings span apart. Circles for which allow (given the circle and the
+// mean grey level just inside it) returns false are skipped. It returns the circle and that rise.
+func (s *seg) fitCircle(cx, cy float64, search, step, rmin, rmax, dr, span float64, rg ring, fine bool, allow func(c Circle, in float64) bool) (Circle, float64) {
 	best, bestD := Circle{cx, cy, rmin}, math.Inf(-1)
 	k := int(math.Ceil(span / dr))
 	n := int((rmax-rmin)/dr) + 1 + 2*k
@@ -210,7 +210,7 @@ func (s *seg) fitCircle(cx, cy float64, search, step, rmin, rmax, dr, span float
 				if !good {
 					continue
 				}
-				if d := (out - in) / float64(k); d > bestD && (allow == nil || allow(c)) {
+				if d := (out - in) / float64(k); d > bestD && (allow == nil || allow(c, in/float64(k))) {
 					bestD, best = d, c
 				}
 			}
@@ -263,14 +263,22 @@ func (s *seg) findPupil() {
 	}
 	rg := newRing(fullCircle, p.circleAngles)
 	best, bestD := Circle{}, math.Inf(-1)
+	var dark func(Circle, float64) bool
 	for _, sd := range seeds {
+		// The inside of the pupil is dark: nearer the seed's level than the image median.
+		// Without this test a dark iris in a bright sclera could pass for a pupil.
+		t := sd.m + 0.5*(med-sd.m)
+		allow := func(_ Circle, in float64) bool { return in < t }
 		x, y := s.darkCentroid(float64(sd.x), float64(sd.y), sd.m+max(10, 0.25*(med-sd.m)))
-		c, d := s.fitCircle(x, y, float64(p.pupilSearch), 2, p.pupilRMin, p.pupilRMax, 1, 2, rg, false, nil)
+		c, d := s.fitCircle(x, y, float64(p.pupilSearch), 2, p.pupilRMin, p.pupilRMax, 1, 2, rg, false, allow)
 		if d > bestD {
-			best, bestD = c, d
+			best, bestD, dark = c, d, allow
 		}
 	}
-	best, bestD = s.fitCircle(best.X, best.Y, 2, 0.5, max(p.pupilRMin, best.R-3), best.R+3, 0.5, 2, rg, true, nil)
+	if dark == nil {
+		return
+	}
+	best, bestD = s.fitCircle(best.X, best.Y, 2, 0.5, max(p.pupilRMin, best.R-3), best.R+3, 0.5, 2, rg, true, dark)
 	s.pupil = Circle{best.X / s.scale, best.Y / s.scale, best.R / s.scale}
 	s.pupilContrast = max(0, bestD)
 }
@@ -315,7 +323,7 @@ func (s *seg) findLimbus() {
 	a, b := p.limbusSectorA, p.limbusSectorB
 	rg := newRing([][2]float64{{-a, b}, {math.Pi - b, math.Pi + a}}, p.circleAngles/2)
 	off := p.limbusOffset*pc.R + p.limbusOffPx
-	allow := func(c Circle) bool {
+	allow := func(c Circle, _ float64) bool {
 		return c.R >= math.Hypot(c.X-pc.X, c.Y-pc.Y)+pc.R/p.ratioMax*0.9
 	}
 	c, _ := s.fitCircle(pc.X, pc.Y, off, 2, rmin, rmax, 1, 3, rg, false, allow)
