@@ -361,19 +361,18 @@ func (p *proxy) serve() {
 		if err != nil {
 			return
 		}
+		// Under the lock, so that a cut cannot fall between the check and the record of
+		// the new connection.
 		p.mu.Lock()
-		down := p.down
-		p.mu.Unlock()
-		if down {
+		var u net.Conn
+		if !p.down {
+			u, err = net.Dial("tcp", p.target)
+		}
+		if p.down || err != nil {
+			p.mu.Unlock()
 			c.Close()
 			continue
 		}
-		u, err := net.Dial("tcp", p.target)
-		if err != nil {
-			c.Close()
-			continue
-		}
-		p.mu.Lock()
 		p.conns = append(p.conns, c, u)
 		p.mu.Unlock()
 		go func() { io.Copy(u, c); u.Close() }()

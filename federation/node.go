@@ -167,6 +167,9 @@ func (n *Node) startServer() error {
 		opts.LeafNode.Host, opts.LeafNode.Port = host, port
 		opts.LeafNode.TLSConfig = tlsServer
 		opts.LeafNode.TLSTimeout = 5
+		// Partners dial the address they are configured with and nothing they learn from
+		// this server: it may sit behind a relay or NAT they must go through.
+		opts.LeafNode.NoAdvertise = true
 		n.leaf = net.JoinHostPort(host, fmt.Sprint(port))
 	}
 	opts.LeafNode.ReconnectInterval = time.Second
