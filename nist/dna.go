@@ -50,12 +50,12 @@ func (r *Record) DNA() (*DNAProfile, error) {
 
 // CBEFF is the content of a Type-99 record: the biometric data block and what it is.
 type CBEFF struct {
-	IDC          int
-	HeaderVer    string // 99.100 HDV
-	BioType      string // 99.101 BTY
-	FormatOwner  string // 99.103 BFO
-	FormatType   string // 99.104 BFT
-	BiometricBDB []byte // 99.999 BDB
+	IDC         int
+	HeaderVer   string // 99.100 HDV
+	BioType     string // 99.101 BTY
+	FormatOwner string // 99.103 BFO
+	FormatType  string // 99.104 BFT
+	BDB         []byte // 99.999 BDB
 }
 
 // CBEFF returns the content of a Type-99 record.
@@ -65,7 +65,7 @@ func (r *Record) CBEFF() (*CBEFF, error) {
 	}
 	c := &CBEFF{IDC: r.IDC(), HeaderVer: r.Get(100), BioType: r.Get(101), FormatOwner: r.Get(103), FormatType: r.Get(104)}
 	if f := r.Field(999); f != nil {
-		c.BiometricBDB = f.Value
+		c.BDB = f.Value
 	}
 	return c, nil
 }

@@ -493,7 +493,7 @@ func TestDNAAndCBEFF(t *testing.T) {
 	}
 	c := tagged(t, 99, "2:01", "4:SRC", "100:0101", "101:00000008", "103:0101", "104:0501", "999:\x00\x1c\x1d")
 	cb, err := c.CBEFF()
-	if err != nil || cb.BioType != "00000008" || !bytes.Equal(cb.BiometricBDB, []byte{0, FS, GS}) {
+	if err != nil || cb.BioType != "00000008" || !bytes.Equal(cb.BDB, []byte{0, FS, GS}) {
 		t.Errorf("%+v %v", cb, err)
 	}
 	if _, err := c.DNA(); err == nil {
