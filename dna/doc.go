@@ -21,6 +21,18 @@
 // (see [ReadTables]). Alleles rarer than 5/2N, or missing from a table, take the 5/2N
 // floor of NRC II and the result says so in its warnings.
 //
+// # Search, kinship, familial search
+//
+// A [Database] indexes profiles (one posting list per locus and genotype) for
+// [Database.Search] with [SearchOptions] (stringency, minimum loci, mismatches, Prüm
+// rules) and for [Database.Familial], which ranks stored profiles by kinship index.
+// [Kinship] and [Paternity] compute the LR of a claimed relationship in one population;
+// [KinshipMin] and [PaternityMin] take the minimum over several.
+//
+// A node stores per DNA sample the profile ([Profile.MarshalBinary], versioned, or
+// [Profile.MarshalJSON]) and, when known, the population label; at start it adds every
+// stored profile to one Database, under the sample's ID.
+//
 // # Scores
 //
 // [Score] maps a random match probability to the project's calibrated scale,
