@@ -157,24 +157,6 @@ func TestRMPCODIS20ByHand(t *testing.T) {
 		t.Fatal("no Caucasian with CODIS 20 typed")
 	}
 	for _, theta := range []float64{0.01, 0.03} {
-		prod, bn := 1.0, 1.0
-		for _, g := range p.Loci {
-			name := strings.ReplaceAll(g.Locus.String(), " ", "_")
-			fr := func(a Allele) float64 {
-				v := freq[name+" "+a.String()]
-				return math.Max(v, 5/n[name]) // NRC II floor 5/2N
-			}
-			pa := fr(g.Alleles[0])
-			th := theta
-			if g.Homozygous() {
-				prod *= pa*pa + pa*(1-pa)*th
-				bn *= (2*th + (1-th)*pa) * (3*th + (1-th)*pa) / ((1 + th) * (1 + 2*th))
-			} else {
-				pb := fr(g.Alleles[1])
-				prod *= 2 * pa * pb
-				bn *= 2 * (th + (1-th)*pa) * (th + (1-th)*pb) / ((1 + th) * (1 + 2*th))
-			}
-		}
 		rp, err := RMP(p, ts["Cauc"], StatOptions{Method: ProductRule, Theta: theta})
 		if err != nil {
 			t.Fatal(err)
@@ -183,7 +165,34 @@ func TestRMPCODIS20ByHand(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if math.Abs(rp.RMP/prod-1) > 1e-9 || math.Abs(rb.RMP/bn-1) > 1e-9 || len(rp.Loci) != 20 {
+		if len(rp.Loci) != 20 || len(rb.Loci) != 20 {
+			t.Fatalf("%d and %d loci used, want 20", len(rp.Loci), len(rb.Loci))
+		}
+		prod, bn := 1.0, 1.0
+		for i, g := range p.Loci {
+			name := strings.ReplaceAll(g.Locus.String(), " ", "_")
+			fr := func(a Allele) float64 {
+				v := freq[name+" "+a.String()]
+				return math.Max(v, 5/n[name]) // NRC II floor 5/2N
+			}
+			pa := fr(g.Alleles[0])
+			th := theta
+			var hp, hb float64
+			if g.Homozygous() {
+				hp = pa*pa + pa*(1-pa)*th                                              // NRC II 4.4a
+				hb = (2*th + (1-th)*pa) * (3*th + (1-th)*pa) / ((1 + th) * (1 + 2*th)) // 4.10a
+			} else {
+				pb := fr(g.Alleles[1])
+				hp = 2 * pa * pb                                                       // 4.1b
+				hb = 2 * (th + (1-th)*pa) * (th + (1-th)*pb) / ((1 + th) * (1 + 2*th)) // 4.10b
+			}
+			if rp.Loci[i].Locus != g.Locus || math.Abs(rp.Loci[i].P/hp-1) > 1e-12 || math.Abs(rb.Loci[i].P/hb-1) > 1e-12 {
+				t.Errorf("θ=%g %s: product %g (hand %g), BN %g (hand %g)", theta, g, rp.Loci[i].P, hp, rb.Loci[i].P, hb)
+			}
+			prod *= hp
+			bn *= hb
+		}
+		if math.Abs(rp.RMP/prod-1) > 1e-9 || math.Abs(rb.RMP/bn-1) > 1e-9 {
 			t.Errorf("θ=%g: product %g (hand %g), BN %g (hand %g)", theta, rp.RMP, prod, rb.RMP, bn)
 		}
 		if rb.RMP <= rp.RMP {

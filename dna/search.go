@@ -28,6 +28,9 @@ func (s Stringency) String() string {
 	return [...]string{"high", "moderate", "low"}[s]
 }
 
+// MarshalText writes the stringency's name.
+func (s Stringency) MarshalText() ([]byte, error) { return []byte(s.String()), nil }
+
 // ParseStringency reads high, moderate or low.
 func ParseStringency(s string) (Stringency, error) {
 	switch strings.ToLower(s) {

@@ -28,6 +28,9 @@ func (m Method) String() string {
 	return "balding-nichols"
 }
 
+// MarshalText writes the method's name.
+func (m Method) MarshalText() ([]byte, error) { return []byte(m.String()), nil }
+
 // ParseMethod reads "bn"/"balding-nichols" and "product"/"product-rule".
 func ParseMethod(s string) (Method, error) {
 	switch strings.ToLower(s) {
@@ -64,24 +67,24 @@ func (o StatOptions) check() error {
 
 // LocusRMP is one locus's share of a random match probability.
 type LocusRMP struct {
-	Locus    Locus
-	Genotype string
-	Freqs    []float64 // the allele frequencies used, after the floor
-	Floored  []string  // alleles that took the 5/2N floor (rare or missing from the table)
-	P        float64   // the locus's match probability
+	Locus    Locus     `json:"locus"`
+	Genotype string    `json:"genotype"`
+	Freqs    []float64 `json:"freqs"`             // the allele frequencies used, after the floor
+	Floored  []string  `json:"floored,omitempty"` // alleles that took the 5/2N floor (rare or missing from the table)
+	P        float64   `json:"p"`                 // the locus's match probability
 }
 
 // RMPResult is a profile's random match probability in one population.
 type RMPResult struct {
-	Population string
-	Method     Method
-	Theta      float64
-	Loci       []LocusRMP
-	RMP        float64 // product over Loci
+	Population string     `json:"population"`
+	Method     Method     `json:"method"`
+	Theta      float64    `json:"theta"`
+	Loci       []LocusRMP `json:"loci"`
+	RMP        float64    `json:"rmp"` // product over Loci
 	// Skipped lists loci not used, with the reason (Amelogenin, not in the table,
 	// wildcard only).
-	Skipped  []string
-	Warnings []string
+	Skipped  []string `json:"skipped,omitempty"`
+	Warnings []string `json:"warnings,omitempty"`
 }
 
 // Score is RMP on the calibrated scale.
