@@ -133,7 +133,7 @@ func Export(p *store.Person, samples []store.Sample, o ExportOptions) (*nist.Tra
 	}
 
 	idc := 1
-	for _, s := range samples {
+	for _, s := range bestPerPosition(samples, warn) {
 		var r *nist.Record
 		var why string
 		switch s.Modality {
@@ -321,4 +321,45 @@ func taggedImage(typ, idc int, data []byte, fields []field) (*nist.Record, strin
 		return nil, err.Error()
 	}
 	return r, ""
+}
+
+// bestPerPosition keeps, of several images of one finger or one eye, the one of best
+// quality (the latest among equals): a transaction carries one image per position.
+// Faces are all kept, and the order of first appearance is kept.
+func bestPerPosition(samples []store.Sample, warn func(string, ...any)) []store.Sample {
+	type key struct {
+		m   store.Modality
+		pos int
+	}
+	best := map[key]int{}
+	count := map[key]int{}
+	var order []key
+	var out []store.Sample
+	for i, s := range samples {
+		if s.Modality == store.Face || s.Position == 0 || len(s.Image) == 0 {
+			continue
+		}
+		k := key{s.Modality, s.Position}
+		count[k]++
+		j, ok := best[k]
+		if !ok {
+			order = append(order, k)
+		}
+		if !ok || s.Quality >= samples[j].Quality {
+			best[k] = i
+		}
+	}
+	keep := map[int]bool{}
+	for _, k := range order {
+		keep[best[k]] = true
+		if count[k] > 1 {
+			warn("%s %d: %d images stored, the best (sample %d, quality %d) written", k.m, k.pos, count[k], samples[best[k]].ID, samples[best[k]].Quality)
+		}
+	}
+	for i, s := range samples {
+		if keep[i] || s.Modality == store.Face || s.Position == 0 || len(s.Image) == 0 {
+			out = append(out, s)
+		}
+	}
+	return out
 }

@@ -44,6 +44,7 @@ var permissions = map[string][]string{
 	"person.timeline": {store.RoleAnalyst, store.RoleAdmin},
 	"person.update":   {store.RoleAnalyst, store.RoleAdmin},
 	"person.delete":   {store.RoleAdmin},
+	"person.export":   {store.RoleAnalyst, store.RoleAdmin},
 	"watch.set":       {store.RoleAnalyst, store.RoleAdmin},
 	"family.add":      {store.RoleAnalyst, store.RoleAdmin},
 	"alerts":          {store.RoleScreener, store.RoleEnroller, store.RoleAnalyst, store.RoleAdmin},

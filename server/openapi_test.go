@@ -37,10 +37,17 @@ import (
 	"github.com/getkin/kin-openapi/routers/legacy"
 
 	"github.com/biomesh/biomesh/audit"
+	"github.com/biomesh/biomesh/fingerprint/synth"
 	"github.com/biomesh/biomesh/fingerprint/synthtpl"
+	"github.com/biomesh/biomesh/interchange"
 	"github.com/biomesh/biomesh/store"
 	"github.com/biomesh/biomesh/store/sqlite"
 )
+
+func init() {
+	// Transactions are binary bodies, read like application/octet-stream.
+	openapi3filter.RegisterBodyDecoder("application/x-ansi-nist", openapi3filter.FileBodyDecoder)
+}
 
 func loadOpenAPI(t *testing.T) *openapi3.T {
 	t.Helper()
@@ -389,6 +396,8 @@ func (a *apiCheck) send(method, path, token string, body any, hdr map[string]str
 	case nil:
 	case *multipartBody:
 		raw, ct = b.data, b.ct
+	case ansiBody:
+		raw, ct = b, "application/x-ansi-nist"
 	case string:
 		raw, ct = []byte(b), "application/json"
 	default:
@@ -511,6 +520,38 @@ func multipartRequest(t *testing.T, req any, files map[string][]byte) *multipart
 		t.Fatal(err)
 	}
 	return &multipartBody{b.Bytes(), mw.FormDataContentType(), j}
+}
+
+// ansiBody is a request body sent as an ANSI/NIST-ITL transaction.
+type ansiBody []byte
+
+// transactionOf writes an EBTS transaction of a synthetic person with two rolled fingers.
+func transactionOf(t *testing.T, name string, seed uint64) []byte {
+	t.Helper()
+	var samples []store.Sample
+	for i, pos := range []int{2, 7} {
+		m, err := synth.NewMaster(synth.MasterSeed(seed, i), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		im, err := m.Impression(seed+uint64(i), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var b bytes.Buffer
+		png.Encode(&b, im.Image)
+		samples = append(samples, store.Sample{ID: int64(i + 1), Modality: store.Finger, Position: pos, Image: b.Bytes(), ImageFormat: "png"})
+	}
+	tx, _, err := interchange.Export(&store.Person{Name: name, DateOfBirth: "1990-01-02", Sex: "M"}, samples,
+		interchange.ExportOptions{Profile: "ebts", ORI: "PARTNER01", DAI: "ORG-A"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, err := tx.Encode()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return data
 }
 
 // pngEncode writes a small grey PNG (a stand-in face photo).
@@ -717,7 +758,7 @@ func TestOpenAPIMatchesServer(t *testing.T) {
 		{"GET", "", nil}, {"PUT", "", map[string]any{"name": "x"}}, {"DELETE", "", map[string]any{"reason": "x"}},
 		{"GET", "/timeline", nil}, {"PUT", "/watch", map[string]any{"level": "none"}},
 		{"POST", "/family", map[string]any{"relative_id": e2.PersonID, "relation": "cousin"}},
-		{"GET", "/samples/1/image", nil},
+		{"GET", "/samples/1/image", nil}, {"GET", "/transaction?dai=FR01", nil},
 	}
 	for _, op := range personOps {
 		for id, want := range map[string]int{e1.PersonID: 403, "P-NOPE": 404, cf.PersonID: 410} {
@@ -733,6 +774,22 @@ func TestOpenAPIMatchesServer(t *testing.T) {
 			}
 		}
 	}
+
+	// ANSI/NIST transactions: import (new person, re-enrolment, errors) and export.
+	tx := transactionOf(t, "Samir Nasser", 31)
+	var imp struct {
+		PersonID string   `json:"person_id"`
+		Warnings []string `json:"warnings"`
+	}
+	a.call("POST", "/v1/transactions?profile=ebts&category=detainee", enroller, ansiBody(tx), 201, &imp)
+	a.call("POST", "/v1/transactions", enroller, ansiBody(tx), 200, nil)
+	a.call("POST", "/v1/transactions?profile=nope", enroller, ansiBody(tx), 400, nil)
+	a.call("POST", "/v1/transactions", screener, ansiBody(tx), 403, nil)
+	a.call("POST", "/v1/transactions?person_id=P-NOPE", enroller, ansiBody(tx), 404, nil)
+	a.call("POST", "/v1/transactions", enroller, "not a transaction", 415, nil)
+	a.call("POST", "/v1/transactions", enroller, ansiBody("1.001:12\x1d1.002:0500\x1c"), 422, nil)
+	a.call("GET", "/v1/persons/"+imp.PersonID+"/transaction?profile=int-i&dai=FR01", analyst, nil, 200, nil)
+	a.call("GET", "/v1/persons/"+imp.PersonID+"/transaction", analyst, nil, 400, nil)
 
 	// Audit.
 	a.call("GET", "/v1/audit?from=3&limit=20", auditor, nil, 200, nil)

@@ -122,6 +122,15 @@ func (s *Server) enrol(w http.ResponseWriter, r *http.Request, c *caller) error 
 	if err := decodeRequest(r, &req); err != nil {
 		return err
 	}
+	if err := resolveParts(r, req.Samples); err != nil {
+		return err
+	}
+	return s.enrolDecoded(w, r, c, &req, nil)
+}
+
+// enrolDecoded runs an enrolment request already read from its body (JSON, multipart or
+// an ANSI/NIST transaction); notes are warnings of the decoding that the answer repeats.
+func (s *Server) enrolDecoded(w http.ResponseWriter, r *http.Request, c *caller, req *enrolRequest, notes []string) error {
 	if req.PersonID == "" && req.Person == nil {
 		return bad(http.StatusBadRequest, "person: missing; give the biographic data of a new person, or person_id to add samples to one")
 	}
@@ -132,9 +141,6 @@ func (s *Server) enrol(w http.ResponseWriter, r *http.Request, c *caller) error 
 		if err := req.Person.check(); err != nil {
 			return err
 		}
-	}
-	if err := resolveParts(r, req.Samples); err != nil {
-		return err
 	}
 	var existing *store.Person
 	if req.PersonID != "" {
@@ -177,7 +183,7 @@ func (s *Server) enrol(w http.ResponseWriter, r *http.Request, c *caller) error 
 			hits = append(hits, m)
 		}
 	}
-	resp := enrolResponse{Threshold: round2(thr), Warnings: warnings(samples)}
+	resp := enrolResponse{Threshold: round2(thr), Warnings: append(notes, warnings(samples)...)}
 	now := s.cfg.Now().UTC()
 	fillCaptured(samples, now)
 

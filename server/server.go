@@ -160,6 +160,8 @@ func (s *Server) routes() {
 	m.Handle("PUT /v1/persons/{id}/watch", s.auth(s.setWatch))
 	m.Handle("POST /v1/persons/{id}/family", s.auth(s.addFamily))
 	m.Handle("GET /v1/persons/{id}/samples/{sample}/image", s.auth(s.sampleImage))
+	m.Handle("GET /v1/persons/{id}/transaction", s.auth(s.exportTransaction))
+	m.Handle("POST /v1/transactions", s.auth(s.importTransaction))
 	m.Handle("POST /v1/identify", s.auth(s.identify))
 	m.Handle("POST /v1/verify", s.auth(s.verify))
 	m.Handle("POST /v1/encounters", s.auth(s.encounter))

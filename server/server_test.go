@@ -7,11 +7,14 @@ import (
 	"encoding/json"
 	"fmt"
 	"github.com/biomesh/biomesh/internal/nodetest"
+	"github.com/biomesh/biomesh/nist"
 	"image/png"
 	"io"
 	"log/slog"
 	"mime/multipart"
 	"net/http"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -600,4 +603,119 @@ func newRequest(method, path, token string, body []byte) *http.Request {
 	req.Header.Set("Authorization", "Bearer "+token)
 	req.Header.Set("Content-Type", "application/json")
 	return req
+}
+
+// TestTenPrintTransaction enrols NIST's reference ten-print card through POST
+// /v1/transactions, finds the person again with the card's plain thumb (another impression
+// of finger 1) and exports the record as EBTS.
+func TestTenPrintTransaction(t *testing.T) {
+	dir := os.Getenv("BIOMESH_TESTDATA")
+	if dir == "" {
+		t.Skip("BIOMESH_TESTDATA not set")
+	}
+	card, err := os.ReadFile(filepath.Join(dir, "nist", "ansi-nist-references", "type-4-tpcard.an2"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := startNode(t)
+	post := func(body []byte, ct string, out any) int {
+		req, _ := http.NewRequest("POST", n.url+"/v1/transactions?category=detainee", bytes.NewReader(body))
+		req.Header.Set("Content-Type", ct)
+		req.Header.Set("Authorization", "Bearer "+n.admin)
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer res.Body.Close()
+		data, _ := io.ReadAll(res.Body)
+		if out != nil {
+			json.Unmarshal(data, out)
+		}
+		if res.StatusCode >= 300 {
+			t.Logf("POST /v1/transactions: %d %s", res.StatusCode, data)
+		}
+		return res.StatusCode
+	}
+	var enr struct {
+		PersonID string `json:"person_id"`
+		Samples  []struct {
+			Position int
+			Minutiae int
+		}
+		Warnings []string
+	}
+	n.must(post(card, "application/x-ansi-nist", &enr), 201)
+	if len(enr.Samples) != 10 {
+		t.Fatalf("%d samples enrolled from the ten-print card, want 10", len(enr.Samples))
+	}
+	for _, s := range enr.Samples {
+		if s.Minutiae < 20 {
+			t.Errorf("finger %d: %d minutiae from a rolled 500 ppi print", s.Position, s.Minutiae)
+		}
+	}
+	if w := strings.Join(enr.Warnings, "\n"); !strings.Contains(w, "slap") || !strings.Contains(w, "second image of finger 1") {
+		t.Errorf("warnings do not name the slaps and the plain thumbs:\n%s", w)
+	}
+
+	// The plain right thumb (FGP 11) is another impression of finger 1.
+	tx, err := nist.Decode(card)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var plain []byte
+	for _, im := range tx.Images() {
+		if len(im.Positions) > 0 && im.Positions[0] == 11 {
+			plain = im.Data
+		}
+	}
+	if plain == nil {
+		t.Fatal("no plain right thumb in the card")
+	}
+	var id struct {
+		Decision   string
+		Candidates []struct {
+			PersonID string `json:"person_id"`
+			Score    float64
+		}
+	}
+	n.must(n.call("POST", "/v1/identify", n.admin, map[string]any{"samples": []any{
+		map[string]any{"modality": "finger", "position": 1, "image": plain, "resolution": 500}}}, &id), 200)
+	if id.Decision != "hit" || id.Candidates[0].PersonID != enr.PersonID {
+		t.Fatalf("identify with the plain thumb: %+v", id)
+	}
+	t.Logf("plain thumb against the rolled thumb: score %.1f", id.Candidates[0].Score)
+
+	// Export as EBTS: ten WSQ finger records come back.
+	req, _ := http.NewRequest("GET", n.url+"/v1/persons/"+enr.PersonID+"/transaction?dai=PARTNER01", nil)
+	req.Header.Set("Authorization", "Bearer "+n.admin)
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	if res.StatusCode != 200 || res.Header.Get("Content-Type") != "application/x-ansi-nist" {
+		t.Fatalf("export: %d %.300s", res.StatusCode, data)
+	}
+	out, err := nist.Decode(data)
+	if err != nil {
+		t.Fatalf("exported transaction: %v", err)
+	}
+	if got := out.Count(14); got != 10 {
+		t.Errorf("exported %d Type-14 records, want 10", got)
+	}
+	if out.DAI() != "PARTNER01" {
+		t.Errorf("DAI %q", out.DAI())
+	}
+	// Garbage and a card with nothing of a person are refused with the reason.
+	if got := post([]byte("not a transaction at all"), "application/x-ansi-nist", nil); got != 422 {
+		t.Errorf("garbage: %d, want 422", got)
+	}
+	palms, err := os.ReadFile(filepath.Join(dir, "nist", "ansi-nist-references", "type-15-palms.an2"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := post(palms, "application/x-ansi-nist", nil); got != 422 {
+		t.Errorf("palms only: %d, want 422", got)
+	}
 }

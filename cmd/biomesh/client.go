@@ -34,6 +34,8 @@ func addClientCmds(root *cobra.Command) {
 		o.with(newWatchCmd(o)),
 		o.with(newConflictsCmd(o)),
 		o.with(newAlertsCmd(o)),
+		o.with(newImportCmd(o)),
+		o.with(newExportCmd(o)),
 	)
 }
 

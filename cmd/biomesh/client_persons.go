@@ -74,55 +74,18 @@ Each FINGER is POS=PATH (POS 1–10: 1 right thumb … 10 left little; 0 or unkn
 				body["person"] = map[string]any{"name": p.name, "aliases": aliases, "date_of_birth": p.dob, "sex": p.sex,
 					"nationality": p.nationality, "category": p.category, "custody": p.custody}
 			}
-			var r struct {
-				PersonID  string `json:"person_id"`
-				Created   bool   `json:"created"`
-				Duplicate bool   `json:"duplicate"`
-				Samples   []struct {
-					ID       int64  `json:"id"`
-					Modality string `json:"modality"`
-					Position int    `json:"position"`
-					Quality  int    `json:"quality"`
-					Minutiae int    `json:"minutiae"`
-				} `json:"samples"`
-				Matches   []candidateJSON  `json:"matches"`
-				Conflicts []store.Conflict `json:"conflicts"`
-				Threshold float64          `json:"threshold"`
-				Warnings  []string         `json:"warnings"`
-			}
+			var r enrolResult
 			if err := cl.call(cmd.Context(), "POST", "/v1/persons", body, &r); err != nil {
 				return sampleNames(err, files)
 			}
 			if cl.json {
 				return nil
 			}
-			w := cmd.OutOrStdout()
-			switch {
-			case r.Created:
-				fmt.Fprintf(w, "enrolled %s (new person)\n", r.PersonID)
-			case r.Duplicate:
-				fmt.Fprintf(w, "already enrolled as %s: the samples matched this person, whose biographic data agree, and were added to the record\n", r.PersonID)
-			default:
-				fmt.Fprintf(w, "samples added to %s\n", r.PersonID)
+			names := make([]string, len(files))
+			for i, f := range files {
+				names[i] = f.path
 			}
-			tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-			fmt.Fprintln(tw, "  SAMPLE\tMODALITY\tPOS\tQUALITY\tMINUTIAE\tFILE")
-			for i, s := range r.Samples {
-				file := ""
-				if i < len(files) {
-					file = files[i].path
-				}
-				fmt.Fprintf(tw, "  %d\t%s\t%d\t%d\t%d\t%s\n", s.ID, s.Modality, s.Position, s.Quality, s.Minutiae, file)
-			}
-			tw.Flush()
-			if len(r.Matches) > 0 {
-				fmt.Fprintf(w, "matches (threshold %.1f):\n", r.Threshold)
-				printCandidates(w, r.Matches, r.Threshold)
-			}
-			for _, cf := range r.Conflicts {
-				fmt.Fprintf(w, "identity conflict %s: %s ~ %s, score %.1f: %s\n", cf.ID, cf.PersonID, cf.OtherID, cf.Score, cf.Reason)
-			}
-			printWarnings(cmd, r.Warnings)
+			r.print(cmd, names)
 			return nil
 		},
 	}
@@ -441,4 +404,53 @@ every level but none. Roles: analyst, admin (of the owning organisation).`,
 	set.Flags().StringVar(&reason, "reason", "", "why (required but for none)")
 	c.AddCommand(set)
 	return c
+}
+
+// enrolResult is the node's answer to an enrolment (POST /v1/persons or /v1/transactions).
+type enrolResult struct {
+	PersonID  string `json:"person_id"`
+	Created   bool   `json:"created"`
+	Duplicate bool   `json:"duplicate"`
+	Samples   []struct {
+		ID       int64  `json:"id"`
+		Modality string `json:"modality"`
+		Position int    `json:"position"`
+		Quality  int    `json:"quality"`
+		Minutiae int    `json:"minutiae"`
+	} `json:"samples"`
+	Matches   []candidateJSON  `json:"matches"`
+	Conflicts []store.Conflict `json:"conflicts"`
+	Threshold float64          `json:"threshold"`
+	Warnings  []string         `json:"warnings"`
+}
+
+// print writes the summary of an enrolment; sources name the samples in request order.
+func (r *enrolResult) print(cmd *cobra.Command, sources []string) {
+	w := cmd.OutOrStdout()
+	switch {
+	case r.Created:
+		fmt.Fprintf(w, "enrolled %s (new person)\n", r.PersonID)
+	case r.Duplicate:
+		fmt.Fprintf(w, "already enrolled as %s: the samples matched this person, whose biographic data agree, and were added to the record\n", r.PersonID)
+	default:
+		fmt.Fprintf(w, "samples added to %s\n", r.PersonID)
+	}
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "  SAMPLE\tMODALITY\tPOS\tQUALITY\tMINUTIAE\tSOURCE")
+	for i, s := range r.Samples {
+		src := ""
+		if i < len(sources) {
+			src = sources[i]
+		}
+		fmt.Fprintf(tw, "  %d\t%s\t%d\t%d\t%d\t%s\n", s.ID, s.Modality, s.Position, s.Quality, s.Minutiae, src)
+	}
+	tw.Flush()
+	if len(r.Matches) > 0 {
+		fmt.Fprintf(w, "matches (threshold %.1f):\n", r.Threshold)
+		printCandidates(w, r.Matches, r.Threshold)
+	}
+	for _, cf := range r.Conflicts {
+		fmt.Fprintf(w, "identity conflict %s: %s ~ %s, score %.1f: %s\n", cf.ID, cf.PersonID, cf.OtherID, cf.Score, cf.Reason)
+	}
+	printWarnings(cmd, r.Warnings)
 }
