@@ -176,8 +176,8 @@ func (d *decoder) table(m, at int) error {
 		if hisz == 0 || losz == 0 || hisz > maxFilterLen || losz > maxFilterLen {
 			return d.errAt(at, "DTT filter lengths %d and %d outside 1..%d", hisz, losz, maxFilterLen)
 		}
-		if hisz%2 == 0 || losz%2 == 0 {
-			return &UnsupportedError{Offset: int64(at), Feature: fmt.Sprintf("even-length wavelet filters (%d and %d taps)", hisz, losz)}
+		if hisz%2 != losz%2 {
+			return &UnsupportedError{Offset: int64(at), Feature: fmt.Sprintf("wavelet filters of mixed parity (%d and %d taps)", hisz, losz)}
 		}
 		if end-d.pos < 6*((hisz+1)/2+(losz+1)/2) {
 			return overrun()
@@ -186,24 +186,37 @@ func (d *decoder) table(m, at int) error {
 		// low-pass filter, whose modulation is the synthesis high-pass
 		// filter, then the high-pass one, which gives the synthesis
 		// low-pass filter.
-		read := func(size int) []float32 {
+		// Even-length halves are mirrored about the gap between the two
+		// middle taps, antisymmetrically for the high-pass result.
+		read := func(size int, high bool) []float32 {
 			f := make([]float32, size)
 			c := size / 2
-			for i := 0; i <= c; i++ {
+			for i := 0; i < (size+1)/2; i++ {
 				sign, scale := d.u8(), d.u8()
 				v := scaled(scale, d.u32())
 				if sign != 0 {
 					v = -v
 				}
-				if i%2 == 1 {
+				flip := i%2 == 1
+				if size%2 == 0 && !high {
+					flip = !flip
+				}
+				if flip {
 					v = -v
 				}
-				f[c+i], f[c-i] = v, v
+				switch {
+				case size%2 == 1:
+					f[c+i], f[c-i] = v, v
+				case high:
+					f[c+i], f[c-1-i] = v, -v
+				default:
+					f[c+i], f[c-1-i] = v, v
+				}
 			}
 			return f
 		}
-		d.hi = read(hisz)
-		d.lo = read(losz)
+		d.hi = read(hisz, true)
+		d.lo = read(losz, false)
 	case markerDQT:
 		if end-d.pos < 3+6*maxSubbands {
 			return overrun()
@@ -508,6 +521,9 @@ func decodeAll(r io.Reader) (*image.Gray, *Info, error) {
 			return nil, nil, d.errAt(d.pos, "end of image with no coded block (%d coefficients needed)", want)
 		}
 		return nil, nil, d.errAt(d.pos, "coded data holds %d of the %d coefficients the quantization table needs", d.ncoef, want)
+	}
+	if !checkEvenFilters(t, d.lo, d.hi) {
+		return nil, nil, &UnsupportedError{Offset: int64(d.pos), Feature: fmt.Sprintf("%d×%d image too small for %d/%d-tap even-length filters", w, h, len(d.hi), len(d.lo))}
 	}
 	coef, tmp := getPlane(w*h), getPlane(w*h)
 	defer putPlane(coef)

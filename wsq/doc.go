@@ -15,10 +15,13 @@
 // coded, quantized wavelet coefficients (tables may be redefined between
 // blocks), ending with EOI. Every table is read from the file; nothing is
 // assumed. The wavelet is the standard's 64-subband packet decomposition
-// (a 20-node split tree) with whole-sample symmetric extension, which is
-// what symmetric odd-length filter pairs such as the standard 9/7 taps
-// require. Files with even-length filters are refused with an
-// UnsupportedError: no encoder in use writes them.
+// (a 20-node split tree). Both filter kinds of the standard are decoded:
+// odd-length symmetric pairs such as the standard 9/7 taps, with
+// whole-sample symmetric extension, and even-length pairs (symmetric
+// low-pass, antisymmetric high-pass, e.g. 8/8 taps), whose edge rules are
+// those of the NBIS reference decoder, replayed tap for tap. Even-length
+// filters need every line of the tree to be at least about half a filter
+// long; smaller images are refused with an UnsupportedError.
 //
 // When the file's filters are the standard 9/7 pair (to 1e-5) the inverse
 // transform runs in lifting form, four in-place steps on whole rows, about
@@ -51,7 +54,9 @@
 // the requested bit rate (0.75 bit/pixel by default, about 15:1 for a
 // 500 ppi fingerprint). The 60 kept subbands are coded in three blocks with
 // two optimal Huffman tables (limited to 16-bit codes). A NIST_COM comment
-// records the size, depth, resolution and bit rate.
+// records the size, depth, resolution and bit rate. The encoder writes the
+// 9/7 filters.
+//
 // Subbands 60–63, the finest diagonal detail, are never coded (the
 // standard drops them), so a pattern whose energy lies at the pixel scale
 // loses it at any bit rate; fingerprints at 500 ppi have little there.

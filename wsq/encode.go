@@ -120,6 +120,13 @@ type encoder struct {
 	quant        []int32 // quantized coefficients of the coded subbands, in order
 	blockLen     [3]int  // coefficients per block
 
+	// analysis and dtt replace the standard transform and the filter
+	// halves (centre first) and sizes written to the DTT; tests only, for
+	// files with even-length filters.
+	analysis func(data, tmp []float32)
+	dtt      *[2][]float64
+	dttSizes [2]int
+
 	// restart, when > 0, ends a restart interval after that many
 	// symbols (tests only: the standard leaves the unit of DRT to the
 	// encoder, and decoders need only the markers).
@@ -179,7 +186,11 @@ func (e *encoder) prepare(pix []uint8) {
 	}
 	e.t = buildTrees(e.width, e.height)
 	tmp := make([]float32, n)
-	analyze(data, tmp, e.width, e.t, fullFilter(analysisLow), fullFilter(analysisHigh))
+	if e.analysis != nil {
+		e.analysis(data, tmp)
+	} else {
+		analyze(data, tmp, e.width, e.t, fullFilter(analysisLow), fullFilter(analysisHigh))
+	}
 
 	variance := e.variances(data)
 	q := allocateBits(&variance, e.rate)
@@ -328,6 +339,7 @@ func allocateBits(variance *[numSubbands]float64, rate float64) (q [numSubbands]
 // quantize maps the coefficients of every coded subband to bin numbers.
 func (e *encoder) quantize(data []float32) {
 	e.quant = make([]int32, 0, len(data))
+	e.blockLen = [3]int{}
 	for b := range numSubbands {
 		r := e.t.bands[b]
 		if e.qbin[b].n == 0 || r.w*r.h == 0 {
@@ -459,11 +471,15 @@ func (e *encoder) comment(text string) {
 }
 
 func (e *encoder) transformTable() {
+	halves, sizes := [2][]float64{analysisLow, analysisHigh}, [2]int{2*len(analysisLow) - 1, 2*len(analysisHigh) - 1}
+	if e.dtt != nil {
+		halves, sizes = *e.dtt, e.dttSizes
+	}
 	e.u16(markerDTT)
-	e.u16(2 + 2 + 6*(len(analysisLow)+len(analysisHigh)))
-	e.u8(2*len(analysisLow) - 1)
-	e.u8(2*len(analysisHigh) - 1)
-	for _, half := range [][]float64{analysisLow, analysisHigh} {
+	e.u16(2 + 2 + 6*(len(halves[0])+len(halves[1])))
+	e.u8(sizes[0])
+	e.u8(sizes[1])
+	for _, half := range halves {
 		for _, v := range half {
 			sign := 0
 			if v < 0 {

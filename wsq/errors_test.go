@@ -141,7 +141,7 @@ func TestMalformed(t *testing.T) {
 			}
 		}))), "over-subscribe"},
 		{"block names table 5", string(join(edit(segs, markerSOB, func(s *seg) { s.body[0] = 5 }))), "table 5, which is not defined"},
-		{"even-length filters", string(join(edit(segs, markerDTT, func(s *seg) { s.body[0] = 8 }))), "even-length"},
+		{"filters of mixed parity", string(join(edit(segs, markerDTT, func(s *seg) { s.body[0] = 8 }))), "mixed parity"},
 		{"DTT too short", string(join(edit(segs, markerDTT, func(s *seg) { s.body = s.body[:20] }))), "too short"},
 		{"DQT too short", string(join(edit(segs, markerDQT, func(s *seg) { s.body = s.body[:100] }))), "too short"},
 		{"coded data cut short", string(join(edit(segs, markerSOB, func(s *seg) { s.coded = s.coded[:len(s.coded)/3] }))), "coefficients"},

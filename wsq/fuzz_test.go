@@ -13,6 +13,7 @@ func FuzzDecode(f *testing.F) {
 	f.Add(sample(f, 7, 5))
 	f.Add([]byte("\xff\xa0\xff\xa1"))
 	f.Add(join([]seg{sof(3, 3)}))
+	f.Add(evenFile(f, ringImage(70, 66), 1))
 	old := maxPixels
 	maxPixels = 1 << 20
 	defer func() { maxPixels = old }()

@@ -227,8 +227,8 @@ func synthesize(data, tmp []float32, width int, t *trees, lo, hi []float32) {
 			lift.rows(data, tmp, width, nd.rect, nd.invX)
 			continue
 		}
-		filterColumns(tmp, data, width, nd.rect, synthesisPlan(nd.h, nd.invY, lo, hi))
-		filterRows(data, tmp, width, nd.rect, synthesisPlan(nd.w, nd.invX, lo, hi))
+		filterColumns(tmp, data, width, nd.rect, synthesisPlanFor(nd.h, nd.invY, lo, hi))
+		filterRows(data, tmp, width, nd.rect, synthesisPlanFor(nd.w, nd.invX, lo, hi))
 	}
 }
 
@@ -269,4 +269,32 @@ func modulate(f []float32) []float32 {
 		m[i] = v
 	}
 	return m
+}
+
+// synthesisPlanFor picks the plan for the filters' parity; for even
+// filters the caller has checked with checkEvenFilters that every line
+// length of the tree has one.
+func synthesisPlanFor(n int, inv bool, lo, hi []float32) *plan {
+	if len(lo)%2 == 1 {
+		return synthesisPlan(n, inv, lo, hi)
+	}
+	return walkSynthesis(n, inv, lo, hi)
+}
+
+// checkEvenFilters reports whether even-length filters fit every line of
+// the tree (the reference walk leaves lines shorter than about half the
+// filter length).
+func checkEvenFilters(t *trees, lo, hi []float32) bool {
+	if len(lo)%2 == 1 {
+		return true
+	}
+	for _, nd := range t.nodes {
+		if nd.w == 0 || nd.h == 0 {
+			continue
+		}
+		if nd.w < 2 || nd.h < 2 || walkSynthesis(nd.w, nd.invX, lo, hi) == nil || walkSynthesis(nd.h, nd.invY, lo, hi) == nil {
+			return false
+		}
+	}
+	return true
 }
