@@ -53,6 +53,16 @@ func (a Allele) Tenths() int { return int(a & valueMask) }
 // designated value): not off-ladder, not a wildcard, not X/Y.
 func (a Allele) Designated() bool { return a.Class() == Regular && a != 0 }
 
+func (a Allele) valid() bool {
+	switch a.Class() {
+	case Regular, Below, Above:
+		return a.Tenths() > 0
+	case Special:
+		return a >= AlleleX && a <= Wildcard
+	}
+	return false
+}
+
 // Repeat returns the repeat number, 9.3 for the allele 9.3.
 func (a Allele) Repeat() float64 { return float64(a.Tenths()) / 10 }
 

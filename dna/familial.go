@@ -63,6 +63,9 @@ func (db *Database) Familial(q *Profile, ts Tables, opt FamilialOptions) (*Famil
 	if k := rel.K0 + rel.K1 + rel.K2; math.Abs(k-1) > 1e-9 {
 		return nil, fmt.Errorf("relationship %s: k0+k1+k2 = %v, want 1", rel.Name, k)
 	}
+	if err := q.Validate(); err != nil {
+		return nil, fmt.Errorf("query %s: %w", q.ID, err)
+	}
 	if q.Kind != Autosomal || q.Mixture {
 		return nil, errors.New("familial search needs a single-source autosomal query")
 	}

@@ -88,3 +88,38 @@ func TestFamilialAgainstKinship(t *testing.T) {
 		t.Error("no relationship accepted")
 	}
 }
+
+// TestBadProfilesNoPanic: hand-built invalid profiles get errors, not panics.
+func TestBadProfilesNoPanic(t *testing.T) {
+	ts := toyTables(rand.New(rand.NewPCG(1, 1)))
+	good := prof(t, "g", "TH01=8,9 vWA=8,10", false)
+	bad := []*Profile{
+		{ID: "empty"},
+		{ID: "noalleles", Loci: []Genotype{{Locus: MustLocus("TH01")}}},
+		{ID: "unsorted", Loci: []Genotype{{Locus: MustLocus("vWA"), Alleles: []Allele{80}}, {Locus: MustLocus("TH01"), Alleles: []Allele{80}}}},
+		{ID: "three", Loci: []Genotype{{Locus: MustLocus("TH01"), Alleles: []Allele{80, 90, 100}}}},
+		{ID: "badlocus", Loci: []Genotype{{Locus: 250, Alleles: []Allele{80}}}},
+		{ID: "badallele", Loci: []Genotype{{Locus: MustLocus("TH01"), Alleles: []Allele{0xFFFF}}}},
+		{ID: "zero", Loci: []Genotype{{Locus: MustLocus("TH01"), Alleles: []Allele{0}}}},
+		{ID: "xy", Loci: []Genotype{{Locus: MustLocus("TH01"), Alleles: []Allele{AlleleX}}}},
+	}
+	db := NewDatabase()
+	db.Add(good)
+	for _, p := range bad {
+		if _, err := Kinship(good, p, FullSiblings, ts["P1"], KinshipOptions{}); err == nil {
+			t.Errorf("Kinship accepted %s", p.ID)
+		}
+		if _, err := RMP(p, ts["P1"], StatOptions{}); err == nil {
+			t.Errorf("RMP accepted %s", p.ID)
+		}
+		if _, err := db.Search(p, SearchOptions{}); err == nil {
+			t.Errorf("Search accepted %s", p.ID)
+		}
+		if _, err := db.Familial(p, ts, FamilialOptions{Relationship: FullSiblings}); err == nil {
+			t.Errorf("Familial accepted %s", p.ID)
+		}
+		if err := db.Add(p); err == nil {
+			t.Errorf("Add accepted %s", p.ID)
+		}
+	}
+}

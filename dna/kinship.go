@@ -359,6 +359,12 @@ func kinship(m, a, b *Profile, rel Relationship, t *Table, opt KinshipOptions) (
 		ps = append(ps, m)
 	}
 	for _, p := range ps {
+		if p == nil {
+			return nil, errors.New("kinship: nil profile")
+		}
+		if err := p.Validate(); err != nil {
+			return nil, fmt.Errorf("profile %s: %w", p.ID, err)
+		}
 		if p.Kind != Autosomal {
 			return nil, fmt.Errorf("profile %s: kinship needs autosomal profiles", p.ID)
 		}

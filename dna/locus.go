@@ -182,14 +182,21 @@ func (l Locus) String() string {
 }
 
 // Kind tells whether the locus is autosomal or on the Y chromosome.
-func (l Locus) Kind() Kind { return loci[l].kind }
+func (l Locus) Kind() Kind { return l.info().kind }
+
+func (l Locus) info() locusInfo {
+	if !l.valid() {
+		return locusInfo{}
+	}
+	return loci[l]
+}
 
 // IsSex reports whether the locus is a sex marker (Amelogenin), which is typed but never
 // counted as a compared locus nor used in statistics.
-func (l Locus) IsSex() bool { return loci[l].sex }
+func (l Locus) IsSex() bool { return l.info().sex }
 
 // Copies is the most alleles a single source shows at the locus.
-func (l Locus) Copies() int { return loci[l].copies }
+func (l Locus) Copies() int { return l.info().copies }
 
 func (l Locus) valid() bool { return l != 0 && int(l) < len(loci) }
 

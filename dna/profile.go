@@ -178,13 +178,15 @@ func (p *Profile) Validate() error {
 	if !utf8.ValidString(p.ID) || strings.ContainsFunc(p.ID, unicode.IsControl) {
 		return fmt.Errorf("profile ID %q is not printable UTF-8", p.ID)
 	}
+	for _, g := range p.Loci {
+		if !g.Locus.valid() {
+			return fmt.Errorf("invalid locus %d", g.Locus)
+		}
+	}
 	if p.Counted() == 0 {
 		return ErrEmptyProfile
 	}
 	for i, g := range p.Loci {
-		if !g.Locus.valid() {
-			return fmt.Errorf("invalid locus %d", g.Locus)
-		}
 		if i > 0 && p.Loci[i-1].Locus >= g.Locus {
 			return fmt.Errorf("loci not sorted or repeated at %s", g.Locus)
 		}
@@ -193,6 +195,14 @@ func (p *Profile) Validate() error {
 		}
 		if len(g.Alleles) == 0 {
 			return fmt.Errorf("locus %s: no allele", g.Locus)
+		}
+		for _, a := range g.Alleles {
+			if !a.valid() {
+				return fmt.Errorf("locus %s: invalid allele %#x", g.Locus, uint16(a))
+			}
+			if (a == AlleleX || a == AlleleY) != g.Locus.IsSex() {
+				return fmt.Errorf("locus %s: allele %s not allowed", g.Locus, a)
+			}
 		}
 		if !slices.IsSorted(g.Alleles) || len(slices.Compact(slices.Clone(g.Alleles))) != len(g.Alleles) {
 			return fmt.Errorf("locus %s: alleles not sorted or repeated", g.Locus)

@@ -108,6 +108,9 @@ func RMP(p *Profile, t *Table, opt StatOptions) (*RMPResult, error) {
 	if err := opt.check(); err != nil {
 		return nil, err
 	}
+	if err := p.Validate(); err != nil {
+		return nil, fmt.Errorf("profile %s: %w", p.ID, err)
+	}
 	if p.Kind != Autosomal {
 		return nil, errors.New("random match probability needs an autosomal profile; use HaplotypeMatchProbability for Y-STR")
 	}
