@@ -149,6 +149,31 @@ func TestMalformed(t *testing.T) {
 			s.coded = append(append(append([]byte(nil), s.coded[:10]...), 0xFF, 0xB3), s.coded[10:]...)
 		}))), "out of sequence"},
 	}
+	// Hand-built coded data on the good file's tables: a one-code table
+	// ("0" = symbol s) and the given coded bytes.
+	coded := func(sym byte, data []byte) string {
+		var out []seg
+		for _, s := range segs {
+			switch s.marker {
+			case markerDHT, markerSOB:
+			default:
+				out = append(out, s)
+			}
+		}
+		dht := seg{marker: markerDHT, body: append([]byte{0, 1}, make([]byte, 15)...)}
+		dht.body = append(dht.body, sym)
+		out = append(out, dht, seg{marker: markerSOB, body: []byte{0}, coded: data})
+		return string(join(out))
+	}
+	cases = append(cases, []struct{ name, data, want string }{
+		{"DHT with 257 codes", string(join(edit(segs, markerDHT, func(s *seg) {
+			copy(s.body[1:17], []byte{0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2, 255})
+		}))), "257 codes"},
+		{"bits that match no code", coded(181, []byte{0xFE, 0xFE, 0xFE}), "invalid Huffman code"},
+		{"symbol with no meaning", coded(0, []byte{0x00}), "has no meaning"},
+		{"more coefficients than the subbands", coded(181, make([]byte, 96*80/8+100)), "more coefficients than the subbands hold"},
+		{"escape value cut by the end", coded(103, []byte{0x7F}), "ends inside a 16-bit value"},
+	}...)
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			_, err := Decode(strings.NewReader(c.data))
