@@ -15,6 +15,10 @@ const MaxShift = 8
 
 const nShifts = 2*MaxShift + 1
 
+// codeWordsFixed is the code length in 64-bit words, fixed so that the comparison loop
+// runs without bounds checks.
+const codeWordsFixed = 32
+
 // Probe is a template prepared for many comparisons: its code and mask rotated once for
 // every shift, so that a comparison is XOR, AND and popcount over 64-bit words. A Probe is
 // safe for concurrent use.
@@ -93,25 +97,27 @@ func (p *Probe) distance(code, mask []uint64, r *Result) float64 {
 		return 0.5
 	}
 	best, bestS, bestN, bestRaw := 0.5, 0, 0, 0.5
+	if w != codeWordsFixed {
+		return 0.5
+	}
+	gc, gm := (*[codeWordsFixed]uint64)(code), (*[codeWordsFixed]uint64)(mask)
 	for s := range nShifts {
-		pc, pm := p.code[s*w:(s+1)*w], p.mask[s*w:(s+1)*w]
-		pc, pm = pc[:len(code)], pm[:len(code)]
-		d0, d1, n0, n1 := 0, 0, 0, 0
-		i := 0
-		for ; i+1 < len(code); i += 2 {
-			m0 := mask[i] & pm[i]
-			m1 := mask[i+1] & pm[i+1]
-			d0 += bits.OnesCount64((code[i] ^ pc[i]) & m0)
-			d1 += bits.OnesCount64((code[i+1] ^ pc[i+1]) & m1)
+		pc := (*[codeWordsFixed]uint64)(p.code[s*w : (s+1)*w])
+		pm := (*[codeWordsFixed]uint64)(p.mask[s*w : (s+1)*w])
+		// Four independent accumulators per sum keep the popcounts in flight together.
+		var d0, d1, d2, d3, n0, n1, n2, n3 int
+		for i := 0; i < codeWordsFixed; i += 4 {
+			m0, m1, m2, m3 := gm[i]&pm[i], gm[i+1]&pm[i+1], gm[i+2]&pm[i+2], gm[i+3]&pm[i+3]
+			d0 += bits.OnesCount64((gc[i] ^ pc[i]) & m0)
+			d1 += bits.OnesCount64((gc[i+1] ^ pc[i+1]) & m1)
+			d2 += bits.OnesCount64((gc[i+2] ^ pc[i+2]) & m2)
+			d3 += bits.OnesCount64((gc[i+3] ^ pc[i+3]) & m3)
 			n0 += bits.OnesCount64(m0)
 			n1 += bits.OnesCount64(m1)
+			n2 += bits.OnesCount64(m2)
+			n3 += bits.OnesCount64(m3)
 		}
-		for ; i < len(code); i++ {
-			m := mask[i] & pm[i]
-			d0 += bits.OnesCount64((code[i] ^ pc[i]) & m)
-			n0 += bits.OnesCount64(m)
-		}
-		d, n := d0+d1, n0+n1
+		d, n := d0+d1+d2+d3, n0+n1+n2+n3
 		if n < p.minBits {
 			continue
 		}

@@ -146,7 +146,7 @@ func (t *Template) check() error {
 	switch {
 	case t.Rows != defaultParams.codeRows || t.Cols != defaultParams.codeCols:
 		return fmt.Errorf("%w: %d×%d code, this engine uses %d×%d", ErrTemplate, t.Rows, t.Cols, defaultParams.codeRows, defaultParams.codeCols)
-	case len(t.Code) != t.Rows*t.Cols/32 || len(t.Mask) != len(t.Code):
+	case len(t.Code) != codeWordsFixed || len(t.Mask) != len(t.Code):
 		return fmt.Errorf("%w: %d code and %d mask words for a %d×%d code", ErrTemplate, len(t.Code), len(t.Mask), t.Rows, t.Cols)
 	case t.Width < 0 || t.Width > math.MaxUint16 || t.Height < 0 || t.Height > math.MaxUint16:
 		return fmt.Errorf("%w: image size %d×%d", ErrTemplate, t.Width, t.Height)
