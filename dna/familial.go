@@ -110,57 +110,65 @@ func (db *Database) Familial(q *Profile, ts Tables, opt FamilialOptions) (*Famil
 	if len(pops) > 255 {
 		return nil, errors.New("familial search: more than 255 populations")
 	}
-	// Per locus, one table of log10 LR per stored genotype, populations interleaved:
-	// tabs[k][gi*P+p] (gi = 0, not typed, is neutral).
+	// Per locus and group of four populations, one table of log10 LR per stored
+	// genotype: tabs[g][k][gi][p] (gi = 0, not typed, is neutral; unused p are 0).
 	P := len(pops)
-	tabs := make([][]float32, len(qs))
-	for k, ql := range qs {
-		tab := make([]float32, P*(len(db.genos[ql.slot])+1))
-		for p, pop := range pops {
-			t := ts[pop]
-			if _, ok := t.Freq[ql.g.Locus]; !ok {
-				continue // the table cannot weigh this locus: neutral
-			}
-			s := &alleleSampler{t: t, l: ql.g.Locus, theta: opt.Kinship.Theta, floored: map[Allele]bool{}}
-			for gi, e := range db.genos[ql.slot] {
-				if usable(Genotype{Alleles: e.alleles}) == "" {
-					lr, _ := pairLR(ql.g.Alleles, e.alleles, rel, s, opt.Kinship.Mutation)
-					tab[(gi+1)*P+p] = float32(math.Log10(math.Max(lr, 1e-300)))
-				}
-			}
-		}
-		tabs[k] = tab
-	}
-	// Sum block by block so that the per-population sums stay in cache while every
-	// locus column is read once.
-	const block = 2048
-	minLog := make([]float32, n)
-	argmin := make([]uint8, n)
-	sum := make([]float32, block*P)
-	for lo := 0; lo < n; lo += block {
-		hi := min(lo+block, n)
-		sb := sum[:(hi-lo)*P]
-		clear(sb)
+	groups := (P + 3) / 4
+	tabs := make([][][][4]float32, groups)
+	for gr := range groups {
+		tabs[gr] = make([][][4]float32, len(qs))
 		for k, ql := range qs {
-			tab := tabs[k]
-			col := db.cols[ql.slot][lo:hi]
-			for i, gi := range col {
-				src := tab[int(gi)*P : int(gi)*P+P]
-				dst := sb[i*P : i*P+P]
-				for p := range dst {
-					dst[p] += src[p]
+			tab := make([][4]float32, len(db.genos[ql.slot])+1)
+			for p := 4 * gr; p < min(P, 4*gr+4); p++ {
+				t := ts[pops[p]]
+				if _, ok := t.Freq[ql.g.Locus]; !ok {
+					continue // the table cannot weigh this locus: neutral
+				}
+				s := &alleleSampler{t: t, l: ql.g.Locus, theta: opt.Kinship.Theta, floored: map[Allele]bool{}}
+				for gi, e := range db.genos[ql.slot] {
+					if usable(Genotype{Alleles: e.alleles}) == "" {
+						lr, _ := pairLR(ql.g.Alleles, e.alleles, rel, s, opt.Kinship.Mutation)
+						tab[gi+1][p-4*gr] = float32(math.Log10(math.Max(lr, 1e-300)))
+					}
 				}
 			}
+			tabs[gr][k] = tab
 		}
-		for i := range hi - lo {
-			row := sb[i*P : i*P+P]
-			m, am := row[0], 0
-			for p, v := range row[1:] {
-				if v < m {
-					m, am = v, p+1
+	}
+	// Sum block by block so that the sums stay in cache while every locus column is
+	// read once per group of four populations.
+	const block = 4096
+	minLog := make([]float32, n)
+	for i := range minLog {
+		minLog[i] = float32(math.Inf(1))
+	}
+	argmin := make([]uint8, n)
+	var sum [block][4]float32
+	for gr := range groups {
+		width := min(4, P-4*gr)
+		for lo := 0; lo < n; lo += block {
+			hi := min(lo+block, n)
+			sb := sum[:hi-lo]
+			clear(sb)
+			for k, ql := range qs {
+				tab := tabs[gr][k]
+				col := db.cols[ql.slot][lo:hi]
+				for i, gi := range col {
+					v := tab[gi]
+					d := &sb[i]
+					d[0] += v[0]
+					d[1] += v[1]
+					d[2] += v[2]
+					d[3] += v[3]
 				}
 			}
-			minLog[lo+i], argmin[lo+i] = m, uint8(am)
+			for i := range sb {
+				for p := range width {
+					if v := sb[i][p]; v < minLog[lo+i] {
+						minLog[lo+i], argmin[lo+i] = v, uint8(4*gr+p)
+					}
+				}
+			}
 		}
 	}
 	logT := float32(math.Log10(res.Threshold))
