@@ -16,6 +16,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/biomesh/biomesh/jpeg2000"
 	"github.com/biomesh/biomesh/nist"
 	_ "github.com/biomesh/biomesh/wsq" // WSQ fingerprint images, through image.Decode
 )
@@ -320,7 +321,12 @@ func writeImage(t *nist.Transaction, i int, dir string) (string, error) {
 	var img image.Image
 	switch im.Format {
 	case "jp2", "j2k":
-		return raw("."+im.Format, "JPEG 2000 support not built in")
+		if !jpeg2000.Built() {
+			return raw("."+im.Format, "JPEG 2000 support not built in (build with -tags openjpeg)")
+		}
+		if img, err = jpeg2000.DecodeBytes(im.Data); err != nil {
+			return "", fmt.Errorf("%s image (declared %s): %w", im.Format, im.Compression, err)
+		}
 	case "fax":
 		return raw(".fax", "facsimile (ANSI/EIA-538) images are not decoded")
 	case "raw":
