@@ -19,11 +19,19 @@ const (
 	// ProductRule is NRC II formula 4.1 (2pq for heterozygotes) with the homozygote
 	// correction of 4.4a, p² + p(1−p)θ.
 	ProductRule
+	// SiblingMatch is the probability that a full sibling of the person has the same
+	// genotype (NRC II 4.5-style formula for full siblings): (1 + p + q + 2pq)/4 for a
+	// heterozygote, (1 + p)²/4 for a homozygote; θ is not applied. It bounds how often a
+	// profile matches the person's closest untyped relatives.
+	SiblingMatch
 )
 
 func (m Method) String() string {
-	if m == ProductRule {
+	switch m {
+	case ProductRule:
 		return "product-rule"
+	case SiblingMatch:
+		return "sibling"
 	}
 	return "balding-nichols"
 }
@@ -38,8 +46,10 @@ func ParseMethod(s string) (Method, error) {
 		return BaldingNichols, nil
 	case "product", "product-rule", "nrc4.1", "4.1":
 		return ProductRule, nil
+	case "sibling", "siblings", "sib":
+		return SiblingMatch, nil
 	}
-	return 0, fmt.Errorf("unknown method %q (want bn or product)", s)
+	return 0, fmt.Errorf("unknown method %q (want bn, product or sibling)", s)
 }
 
 // DefaultTheta is NRC II's θ for most populations; 0.03 is its value for small,
@@ -94,6 +104,11 @@ func (r *RMPResult) Score() float64 { return Score(r.RMP) }
 // probability: the chance that an unrelated person drawn from the population matches)
 // to the project's scale −10·log10(rate), capped at eval.MaxScore. A full CODIS 20
 // match reaches the cap; a 6-locus Prüm match typically scores 40 to 70.
+//
+// The RMP is the rate for unrelated people. Close relatives match far more often (a
+// full sibling matches a CODIS 20 profile with probability around 1e-8, see
+// SiblingMatch), so a fused decision that must hold against untyped relatives should
+// take Score of the sibling match probability instead.
 func Score(rate float64) float64 {
 	if !(rate > 0) {
 		return eval.MaxScore
@@ -158,16 +173,22 @@ func RMP(p *Profile, t *Table, opt StatOptions) (*RMPResult, error) {
 			lr.P = 1 - (1-fs[0])*(1-fs[0])
 		case len(fs) == 1:
 			pa := fs[0]
-			if opt.Method == ProductRule {
+			switch opt.Method {
+			case ProductRule:
 				lr.P = pa*pa + pa*(1-pa)*th // NRC II 4.4a
-			} else {
+			case SiblingMatch:
+				lr.P = (1 + pa) * (1 + pa) / 4
+			default:
 				lr.P = (2*th + (1-th)*pa) * (3*th + (1-th)*pa) / ((1 + th) * (1 + 2*th)) // NRC II 4.10a
 			}
 		default:
 			pa, pb := fs[0], fs[1]
-			if opt.Method == ProductRule {
+			switch opt.Method {
+			case ProductRule:
 				lr.P = 2 * pa * pb // NRC II 4.1b
-			} else {
+			case SiblingMatch:
+				lr.P = (1 + pa + pb + 2*pa*pb) / 4
+			default:
 				lr.P = 2 * (th + (1-th)*pa) * (th + (1-th)*pb) / ((1 + th) * (1 + 2*th)) // NRC II 4.10b
 			}
 		}

@@ -265,7 +265,7 @@ func newDNARMPCmd() *cobra.Command {
 	}
 	c.Flags().StringSliceVar(&freqs, "freqs", nil, "frequency tables (repeatable)")
 	c.Flags().StringVar(&pop, "pop", "", "populations to use (comma separated; default all)")
-	c.Flags().StringVar(&method, "method", "bn", "bn (Balding–Nichols, NRC II 4.10) or product (NRC II 4.1)")
+	c.Flags().StringVar(&method, "method", "bn", "bn (Balding–Nichols, NRC II 4.10), product (NRC II 4.1) or sibling (match probability of a full sibling)")
 	c.Flags().Float64Var(&theta, "theta", dna.DefaultTheta, "coancestry θ (NRC II: 0.01, 0.03 for small isolated populations)")
 	c.Flags().BoolVar(&perLoc, "loci", false, "print every locus")
 	c.Flags().BoolVar(&asJSON, "json", false, "JSON output")
