@@ -555,16 +555,21 @@ func putPlane(p []float32) { planes.Put(&p) }
 // order and raster order within a subband, skipping subbands whose bin
 // width is 0, and maps it to the centre of its quantizer bin.
 func (d *decoder) unquantize(coef []float32, width int, t *trees) error {
-	band, idx := -1, 0
+	band := -1
 	var r rect
-	var q, z2 float64
+	var q float32
+	var z2 float64
+	// Cursor within the current subband: idx coefficients done, at
+	// column col of row row; base is the subband's first plane offset.
+	idx, col, row, base, size := 0, 0, 0, 0, 0
 	c := d.binCenter
 	next := func() bool { // advance to the next coded subband
 		for band++; band < numSubbands; band++ {
 			r = t.bands[band]
 			if d.qbin[band] != 0 && r.w*r.h > 0 {
-				q, z2 = float64(d.qbin[band]), float64(d.zbin[band])/2
-				idx = 0
+				q, z2 = d.qbin[band], float64(d.zbin[band])/2
+				idx, col, row = 0, 0, 0
+				base, size = r.y*width+r.x, r.w*r.h
 				return true
 			}
 		}
@@ -575,13 +580,18 @@ func (d *decoder) unquantize(coef []float32, width int, t *trees) error {
 		if tok >= runTag {
 			n := int(tok - runTag)
 			for n > 0 && more {
-				left := r.w*r.h - idx
-				if n < left {
-					idx += n
-					break
+				if left := size - idx; n >= left {
+					n -= left
+					more = next()
+					continue
 				}
-				n -= left
-				more = next()
+				idx += n
+				col += n
+				if col >= r.w {
+					row += col / r.w
+					col %= r.w
+				}
+				break
 			}
 			continue // zeros past the last subband are padding
 		}
@@ -591,31 +601,39 @@ func (d *decoder) unquantize(coef []float32, width int, t *trees) error {
 		s := float32(tok)
 		var v float64
 		if tok > 0 {
-			v = float64(float32(q)*(s-c)) + z2
+			v = float64(q*(s-c)) + z2
 		} else {
-			v = float64(float32(q)*(s+c)) - z2
+			v = float64(q*(s+c)) - z2
 		}
-		coef[(r.y+idx/r.w)*width+r.x+idx%r.w] = float32(v)
+		coef[base+row*width+col] = float32(v)
 		idx++
-		if idx == r.w*r.h {
+		if col++; col == r.w {
+			col = 0
+			row++
+		}
+		if idx == size {
 			more = next()
 		}
 	}
 	return nil
 }
 
-// toPixels undoes the encoder's shift and scale and rounds to 8 bits.
+// toPixels undoes the encoder's shift and scale and rounds to 8 bits. The
+// reference decoder adds 0.5 in double precision and stores the sum as a
+// float before truncating; since a float plus 0.5 is exact in double, that
+// is the same as the float32 addition here.
 func toPixels(pix []uint8, coef []float32, shift, scale float32) {
-	for i, v := range coef[:len(pix)] {
-		p := float32(float64(v*scale+shift) + 0.5)
-		switch {
-		case p < 0:
-			pix[i] = 0
-		case p > 255:
-			pix[i] = 255
-		default:
-			pix[i] = uint8(p)
+	coef = coef[:len(pix)]
+	for i, v := range coef {
+		p := v*scale + shift
+		p += 0.5
+		if p < 0 {
+			p = 0
 		}
+		if p > 255 {
+			p = 255
+		}
+		pix[i] = uint8(p)
 	}
 }
 
