@@ -538,6 +538,10 @@ func (s *Server) deletePerson(w http.ResponseWriter, r *http.Request, c *caller)
 		s.audit(r.Context(), c, "person.delete", p.ID, "refused: open conflict")
 		return bad(http.StatusConflict, "person %s has %d open identity conflict(s) (%s): resolve them before deleting (retention rule)", p.ID, len(open), open[0].ID)
 	}
+	if why := s.cfg.Retention.held(p, s.cfg.Now()); why != "" {
+		s.audit(r.Context(), c, "person.delete", p.ID, "refused: retention")
+		return bad(http.StatusConflict, "%s (retention rule)", why)
+	}
 	d := store.Deletion{PersonID: p.ID, Reason: req.Reason, By: c.ID, At: s.cfg.Now().UTC()}
 	if err := s.st.DeletePerson(r.Context(), d, s.entry(c, "person.delete", p.ID, "ok: "+req.Reason)); err != nil {
 		return err

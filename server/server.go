@@ -52,6 +52,11 @@ type Config struct {
 	Logger *slog.Logger
 	// Now returns the current time (default time.Now); tests set it.
 	Now func() time.Time
+	// Retention is the retention policy per person category (none by default: records
+	// are kept until deleted). Expiry sweeps run when Serve starts and then every
+	// RetentionInterval (default one hour).
+	Retention         Retention
+	RetentionInterval time.Duration
 }
 
 func (c *Config) withDefaults() Config {
@@ -104,6 +109,9 @@ type Server struct {
 // few seconds for a large node) and returns a server ready to serve.
 func New(ctx context.Context, st store.Store, cfg Config) (*Server, error) {
 	c := cfg.withDefaults()
+	if err := c.Retention.check(); err != nil {
+		return nil, fmt.Errorf("retention policy: %w", err)
+	}
 	s := &Server{
 		cfg:     c,
 		st:      st,
@@ -136,6 +144,16 @@ func (s *Server) Serve(ctx context.Context, l net.Listener) error {
 	}
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(l) }()
+	for _, rule := range s.cfg.Retention {
+		if rule.ExpireAfter > 0 {
+			interval := s.cfg.RetentionInterval
+			if interval <= 0 {
+				interval = time.Hour
+			}
+			go s.expireLoop(ctx, interval)
+			break
+		}
+	}
 	select {
 	case err := <-errc:
 		return err

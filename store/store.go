@@ -291,6 +291,11 @@ type Store interface {
 	MergePersons(ctx context.Context, m Merge, a *audit.Entry) (*Person, error)
 	// Merged returns the merge that removed person id (ErrNotFound otherwise).
 	Merged(ctx context.Context, id string) (*Merge, error)
+	// Inactive lists up to limit persons of a category with no activity since before: not
+	// updated (enrolment, samples, biographic or watch change) and not encountered since,
+	// under no watch and in no open identity conflict — the candidates of a retention
+	// rule that erases records after a period without activity. Oldest first.
+	Inactive(ctx context.Context, category string, before time.Time, limit int) ([]Person, error)
 
 	// CreateOrg and CreateUser add an organisation or user (IDs must be set and unused;
 	// ErrConflict when taken).

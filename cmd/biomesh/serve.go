@@ -34,6 +34,7 @@ func newServeCmd() *cobra.Command {
 	var (
 		data, listen, org, tokenFile string
 		tlsCert, tlsKey, tlsClientCA string
+		retention                    string
 		demo                         bool
 		cfg                          server.Config
 	)
@@ -54,6 +55,11 @@ already on disk.`,
 			tlsCfg, err := serverTLS(tlsCert, tlsKey, tlsClientCA)
 			if err != nil {
 				return err
+			}
+			if retention != "" {
+				if cfg.Retention, err = server.LoadRetention(retention); err != nil {
+					return fmt.Errorf("--retention: %w", err)
+				}
 			}
 			st, err := openStore(data)
 			if err != nil {
@@ -126,6 +132,7 @@ already on disk.`,
 	f.Float64Var(&cfg.FMR, "fmr", 0.0001, "false match rate at which 1:1 verification decides")
 	f.Int64Var(&cfg.MaxBody, "max-body", 64<<20, "largest request body, bytes")
 	f.IntVar(&cfg.DedupFingers, "dedup-fingers", 4, "best-quality fingers of an enrolment searched for duplicates")
+	f.StringVar(&retention, "retention", "", `retention policy, a JSON file: {"traveller": {"expire_after": "90d"}, "detainee": {"keep_for": "10y"}}`)
 	return c
 }
 

@@ -259,7 +259,25 @@ func (db *DB) AddSamples(ctx context.Context, personID string, samples []store.S
 			return err
 		}
 		var err error
-		ids, err = insertSamples(ctx, tx, personID, samples)
+		if ids, err = insertSamples(ctx, tx, personID, samples); err != nil {
+			return err
+		}
+		// New samples are activity: the person was seen. Updated moves to the latest
+		// capture time, never back.
+		var latest time.Time
+		for _, s := range samples {
+			if s.Captured.After(latest) {
+				latest = s.Captured
+			}
+		}
+		if latest.IsZero() {
+			return nil
+		}
+		at, err := nanos(latest, "capture time")
+		if err != nil {
+			return err
+		}
+		_, err = tx.ExecContext(ctx, `UPDATE persons SET updated = ?1 WHERE id = ?2 AND (updated IS NULL OR updated < ?1)`, at, personID)
 		return err
 	})
 	if err != nil {
