@@ -438,7 +438,9 @@ func (d *decoder) block(at int) error {
 // entropy decodes one unstuffed segment into tokens.
 func (d *decoder) entropy(t *huffTable, segStart int) error {
 	br := bitReader{b: d.scratch}
-	budget := maxPixels + 1<<16 // coefficients beyond any image: stop early
+	// Beyond this many coefficients (the image and one final zero run) the
+	// data is garbage: stop before the token list grows further.
+	budget := d.fr.width*d.fr.height + 1<<16
 	for {
 		sym, ok, bad := br.decode(t)
 		if bad {
@@ -488,7 +490,7 @@ func (d *decoder) entropy(t *huffTable, segStart int) error {
 		d.tokens = append(d.tokens, tok)
 		d.ncoef += n
 		if d.ncoef > budget {
-			return d.errAt(segStart+br.consumed(), "block %d codes more coefficients than any image holds", d.blocks-1)
+			return d.errAt(segStart+br.consumed(), "block %d codes more coefficients than the %d×%d image holds", d.blocks-1, d.fr.width, d.fr.height)
 		}
 	}
 }

@@ -91,10 +91,11 @@ func liftSynthesis64(y []float64) {
 }
 
 // liftLine rebuilds a line in place: y holds the interleaved, already
-// weighted coefficients. Needs len(y) ≥ 2.
-func (l *lifting) liftLine(y []float32) {
+// weighted coefficients, and steps before from are done. Needs len(y) ≥ 2.
+func (l *lifting) liftLine(y []float32, from int) {
 	n := len(y)
-	for s, c := range l.steps {
+	for s := from; s < len(l.steps); s++ {
+		c := l.steps[s]
 		if s%2 == 0 {
 			// Even samples; y[0]'s left neighbour mirrors to y[1].
 			y[0] += c * (y[1] + y[1])
@@ -135,13 +136,21 @@ func (l *lifting) rows(data, tmp []float32, stride int, r rect, inv bool) {
 		src := tmp[row*stride+r.x:][:n]
 		y := data[row*stride+r.x:][:n]
 		lp, hp := src[lo0:lo0+llen], src[hi0:hi0+hlen]
-		for k, v := range lp {
-			y[2*k] = v * l.sl
-		}
 		for k, v := range hp {
 			y[2*k+1] = v * l.sh
 		}
-		l.liftLine(y)
+		// Weighting the low-pass samples and the first step in one pass.
+		c := l.steps[0]
+		prev := y[1]
+		for k, v := range lp {
+			next := prev // mirror at the right edge when n is odd
+			if 2*k+1 < n {
+				next = y[2*k+1]
+			}
+			y[2*k] = v*l.sl + c*(prev+next)
+			prev = next
+		}
+		l.liftLine(y, 1)
 	}
 }
 
@@ -160,11 +169,28 @@ func (l *lifting) columns(tmp, data []float32, stride int, r rect, inv bool) {
 			dst[i] = src[i] * s
 		}
 	}
-	for k := range llen {
-		scale(row(tmp, 2*k), row(data, lo0+k), l.sl)
-	}
 	for k := range hlen {
 		scale(row(tmp, 2*k+1), row(data, hi0+k), l.sh)
+	}
+	neighbours := func(i int) (a, b int) {
+		a, b = i-1, i+1
+		if a < 0 {
+			a = 1
+		}
+		if b >= n {
+			b = n - 2
+		}
+		return a, b
+	}
+	// Weighting the low-pass rows and the first step in one pass.
+	for k := range llen {
+		a, b := neighbours(2 * k)
+		d, src, s0, s1 := row(tmp, 2*k), row(data, lo0+k), row(tmp, a), row(tmp, b)
+		src, s0, s1 = src[:len(d)], s0[:len(d)], s1[:len(d)]
+		c := l.steps[0]
+		for j := range d {
+			d[j] = src[j]*l.sl + c*(s0[j]+s1[j])
+		}
 	}
 	// lift: row i += c·(row a + row b)
 	lift := func(i, a, b int, c float32) {
@@ -174,7 +200,8 @@ func (l *lifting) columns(tmp, data []float32, stride int, r rect, inv bool) {
 			d[j] += c * (s0[j] + s1[j])
 		}
 	}
-	for s, c := range l.steps {
+	for s := 1; s < len(l.steps); s++ {
+		c := l.steps[s]
 		for i := s % 2; i < n; i += 2 {
 			a, b := i-1, i+1
 			if a < 0 {

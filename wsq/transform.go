@@ -46,7 +46,11 @@ func reflect(p, n int) int {
 // stored high-pass first when inv is set. lo and hi are the synthesis
 // filters, odd-length and centred. The taps of one output come low-pass
 // first, each group in increasing position, which is the order of the
-// reference decoder's sums (float rounding then matches it closely).
+// reference decoder's sums (float rounding then matches it closely). For
+// lines of 6 samples or more the taps are the reference decoder's; on
+// shorter lines, where a 9-tap filter reaches past both edges, it repeats
+// an edge sample only once where this plan keeps reflecting (only images
+// under about 190 pixels a side have such lines).
 func synthesisPlan(n int, inv bool, lo, hi []float32) *plan {
 	llen, hlen := (n+1)/2, n/2
 	c0, c1 := len(lo)/2, len(hi)/2
