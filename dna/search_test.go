@@ -240,3 +240,49 @@ func TestDatabaseAddErrors(t *testing.T) {
 		t.Errorf("Profile: %v", got)
 	}
 }
+
+// TestConcurrentSearchAndAdd: searches, familial searches and additions may run at once
+// (run with -race).
+func TestConcurrentSearchAndAdd(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 3))
+	ts := toyTables(rng)
+	s, _ := NewSampler(ts["P1"], CODIS20)
+	db := NewDatabase()
+	for i := range 200 {
+		db.Add(s.Profile(rng, fmt.Sprint("p", i)))
+	}
+	qs := make([]*Profile, 8)
+	for i := range qs {
+		qs[i] = s.Profile(rng, "q")
+	}
+	extra := make([]*Profile, 200)
+	for i := range extra {
+		extra[i] = s.Profile(rng, fmt.Sprint("x", i))
+	}
+	done := make(chan error)
+	for _, q := range qs {
+		go func() {
+			for range 20 {
+				if _, err := db.Search(q, SearchOptions{Stringency: Low, MinLoci: 5}); err != nil {
+					done <- err
+					return
+				}
+			}
+			_, err := db.Familial(q, ts, FamilialOptions{Relationship: FullSiblings})
+			done <- err
+		}()
+	}
+	for _, p := range extra {
+		if err := db.Add(p); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for range qs {
+		if err := <-done; err != nil {
+			t.Fatal(err)
+		}
+	}
+	if db.Len() != 400 {
+		t.Errorf("Len %d", db.Len())
+	}
+}
