@@ -219,6 +219,125 @@ func (s *seg) fitCircle(cx, cy float64, search, step, rmin, rmax, dr, span float
 	return best, bestD
 }
 
+// fitCircleRobust is fitCircle with the rise measured on each direction separately and
+// summarised by its median over the directions: a boundary must be seen along most of the
+// ring, so an eyelid or the edge of the eye opening that crosses a few directions with a
+// strong step cannot outweigh the limbus seen along all the others.
+func (s *seg) fitCircleRobust(cx, cy float64, search, step, rmin, rmax, dr, span float64, rg ring, fine bool, allow func(c Circle, in float64) bool) (Circle, float64) {
+	g := s.work
+	best, bestD := Circle{cx, cy, rmin}, math.Inf(-1)
+	k := int(math.Ceil(span / dr))
+	n := int((rmax-rmin)/dr) + 1 + 2*k
+	r0 := rmin - float64(k)*dr
+	na := len(rg.cos)
+	v := make([]float32, n*na)
+	okv := make([]bool, n*na)
+	steps := make([]float32, na)
+	var offs []int32 // coarse: pixel offsets of every (radius, direction) sample
+	if !fine {
+		offs = make([]int32, n*na)
+		for i := range n {
+			r := r0 + float64(i)*dr
+			for a := range na {
+				offs[i*na+a] = int32(int(math.Round(r*rg.sin[a]))*g.w + int(math.Round(r*rg.cos[a])))
+			}
+		}
+	}
+	rEdge := int(math.Ceil(r0+float64(n-1)*dr)) + 1
+	for dy := -search; dy <= search+1e-9; dy += step {
+		for dx := -search; dx <= search+1e-9; dx += step {
+			x, y := cx+dx, cy+dy
+			if !fine {
+				x, y = math.Round(x), math.Round(y)
+				if xi, yi := int(x), int(y); xi-rEdge >= 0 && yi-rEdge >= 0 && xi+rEdge < g.w && yi+rEdge < g.h {
+					base := int32(yi*g.w + xi)
+					for j, o := range offs {
+						v[j], okv[j] = g.p[base+o], true
+					}
+					goto measured
+				}
+			}
+			for i := range n {
+				r := r0 + float64(i)*dr
+				for a := range na {
+					px, py := x+r*rg.cos[a], y+r*rg.sin[a]
+					if fine {
+						in := px >= 0 && py >= 0 && px <= float64(g.w-1) && py <= float64(g.h-1)
+						okv[i*na+a] = in
+						if in {
+							v[i*na+a] = g.at(px, py)
+						}
+					} else {
+						v[i*na+a], okv[i*na+a] = g.near(px, py)
+					}
+				}
+			}
+		measured:
+			for i := k; i < n-k; i++ {
+				c := Circle{x, y, rmin + float64(i-k)*dr}
+				m := 0
+				var inSum float32
+				for a := range na {
+					var in, out float32
+					good := true
+					for j := 1; j <= k; j++ {
+						if !okv[(i-j)*na+a] || !okv[(i+j)*na+a] {
+							good = false
+							break
+						}
+						in += v[(i-j)*na+a]
+						out += v[(i+j)*na+a]
+					}
+					if good {
+						steps[m] = (out - in) / float32(k)
+						inSum += in / float32(k)
+						m++
+					}
+				}
+				if m*2 < na {
+					continue
+				}
+				d := float64(quickMedian(steps[:m]))
+				if d > bestD && (allow == nil || allow(c, float64(inSum)/float64(m))) {
+					bestD, best = d, c
+				}
+			}
+		}
+	}
+	return best, bestD
+}
+
+// quickMedian returns the median (the upper one for an even count) of v, reordering v.
+func quickMedian(v []float32) float32 {
+	lo, hi, k := 0, len(v)-1, len(v)/2
+	for lo < hi {
+		p := v[(lo+hi)/2]
+		i, j := lo, hi
+		for i <= j {
+			for v[i] < p {
+				i++
+			}
+			for v[j] > p {
+				j--
+			}
+			if i <= j {
+				v[i], v[j] = v[j], v[i]
+				i++
+				j--
+			}
+		}
+		switch {
+		case k <= j:
+			hi = j
+		case k >= i:
+			lo = i
+		default:
+			return v[k]
+		}
+	}
+	return v[k]
+}
+
 var fullCircle = [][2]float64{{0, 2 * math.Pi}}
 
 // findPupil locates the pupil. Seeds are the darkest discs of the working image; each seed
@@ -321,13 +440,16 @@ func (s *seg) findLimbus() {
 		return
 	}
 	a, b := p.limbusSectorA, p.limbusSectorB
-	rg := newRing([][2]float64{{-a, b}, {math.Pi - b, math.Pi + a}}, p.circleAngles/2)
+	sectors := [][2]float64{{-a, b}, {math.Pi - b, math.Pi + a}}
+	rg := newRing(sectors, p.circleAngles/2)
 	off := p.limbusOffset*pc.R + p.limbusOffPx
 	allow := func(c Circle, _ float64) bool {
 		return c.R >= math.Hypot(c.X-pc.X, c.Y-pc.Y)+pc.R/p.ratioMax*0.9
 	}
-	c, _ := s.fitCircle(pc.X, pc.Y, off, 2, rmin, rmax, 1, 3, rg, false, allow)
-	c, d := s.fitCircle(c.X, c.Y, 1.5, 0.5, max(rmin, c.R-3), min(rmax, c.R+3), 0.5, 3, rg, true, allow)
+	// Coarse to fine: centres every 3 pixels, then every pixel, then every half pixel.
+	c, _ := s.fitCircleRobust(pc.X, pc.Y, off, 3, rmin, rmax, 1, 3, rg, false, allow)
+	c, _ = s.fitCircleRobust(c.X, c.Y, 2, 1, max(rmin, c.R-4), min(rmax, c.R+4), 1, 3, rg, false, allow)
+	c, d := s.fitCircleRobust(c.X, c.Y, 1, 0.5, max(rmin, c.R-2), min(rmax, c.R+2), 0.5, 3, rg, true, allow)
 	s.iris = Circle{c.X / s.scale, c.Y / s.scale, c.R / s.scale}
 	s.irisContrast = max(0, d)
 }
