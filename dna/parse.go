@@ -152,6 +152,12 @@ func ReadProfilesCSV(r io.Reader, input string) ([]CSVProfile, error) {
 			name = h[:j]
 		}
 		l, err := LookupLocus(name)
+		if n := strings.TrimSpace(name); err != nil && len(n) > 1 && strings.ContainsRune("abAB", rune(n[len(n)-1])) {
+			// Duplicated Y loci typed in two columns: DYS385a, DYS385b.
+			if l2, err2 := LookupLocus(n[:len(n)-1]); err2 == nil && l2.Copies() > 1 {
+				l, err = l2, nil
+			}
+		}
 		if err != nil {
 			if strings.TrimSpace(h) == "" {
 				return nil, &InputError{Input: input, Line: 1, Field: fmt.Sprintf("column %d", i+1), Reason: "empty column name"}

@@ -33,6 +33,11 @@ func TestYSTRHaplotypes(t *testing.T) {
 	if r.Full != 2 || r.Partial != 1 {
 		t.Errorf("Y search with one mismatch: %+v", r)
 	}
+	// DYS385a and DYS385b columns merge into DYS385.
+	ab, err := ReadProfilesCSV(strings.NewReader("id,kind,DYS19,DYS385a,DYS385b\nY9,ystr,14,11,14\n"), "ab.csv")
+	if err != nil || ab[0].String() != "Y9 [ystr] DYS19=14 DYS385=11,14" {
+		t.Errorf("DYS385a/b columns: %v %v", ab, err)
+	}
 	// An autosomal query never compares with Y haplotypes.
 	a := prof(t, "a", "TH01=6,7 vWA=17,18", false)
 	if r, _ := db.Search(a, SearchOptions{MinLoci: 1}); len(r.Matches) != 0 {
