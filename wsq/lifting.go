@@ -155,6 +155,10 @@ func (l *lifting) rows(data, tmp []float32, stride int, r rect, inv bool) {
 }
 
 // columns rebuilds every column of r from data into tmp, a row at a time.
+// The four steps sweep down the rows together as a wavefront (step s works
+// s rows behind step 0), each reading only rows the previous step has
+// finished, so the same operations as four separate passes run while the
+// few rows involved are still in cache.
 func (l *lifting) columns(tmp, data []float32, stride int, r rect, inv bool) {
 	n := r.h
 	llen, hlen := (n+1)/2, n/2
@@ -163,15 +167,6 @@ func (l *lifting) columns(tmp, data []float32, stride int, r rect, inv bool) {
 		lo0, hi0 = hlen, 0
 	}
 	row := func(buf []float32, i int) []float32 { return buf[(r.y+i)*stride+r.x:][:r.w] }
-	scale := func(dst, src []float32, s float32) {
-		src = src[:len(dst)]
-		for i := range dst {
-			dst[i] = src[i] * s
-		}
-	}
-	for k := range hlen {
-		scale(row(tmp, 2*k+1), row(data, hi0+k), l.sh)
-	}
 	neighbours := func(i int) (a, b int) {
 		a, b = i-1, i+1
 		if a < 0 {
@@ -182,8 +177,16 @@ func (l *lifting) columns(tmp, data []float32, stride int, r rect, inv bool) {
 		}
 		return a, b
 	}
-	// Weighting the low-pass rows and the first step in one pass.
-	for k := range llen {
+	// scaleOdd weights high-pass row k into odd row 2k+1.
+	scaleOdd := func(k int) {
+		d, src := row(tmp, 2*k+1), row(data, hi0+k)
+		src = src[:len(d)]
+		for j := range d {
+			d[j] = src[j] * l.sh
+		}
+	}
+	// first weights low-pass row k into even row 2k and does step 0.
+	first := func(k int) {
 		a, b := neighbours(2 * k)
 		d, src, s0, s1 := row(tmp, 2*k), row(data, lo0+k), row(tmp, a), row(tmp, b)
 		src, s0, s1 = src[:len(d)], s0[:len(d)], s1[:len(d)]
@@ -192,25 +195,26 @@ func (l *lifting) columns(tmp, data []float32, stride int, r rect, inv bool) {
 			d[j] = src[j]*l.sl + c*(s0[j]+s1[j])
 		}
 	}
-	// lift: row i += c·(row a + row b)
-	lift := func(i, a, b int, c float32) {
+	// lift: row i += c·(its two neighbours)
+	lift := func(i int, c float32) {
+		a, b := neighbours(i)
 		d, s0, s1 := row(tmp, i), row(tmp, a), row(tmp, b)
 		s0, s1 = s0[:len(d)], s1[:len(d)]
 		for j := range d {
 			d[j] += c * (s0[j] + s1[j])
 		}
 	}
-	for s := 1; s < len(l.steps); s++ {
-		c := l.steps[s]
-		for i := s % 2; i < n; i += 2 {
-			a, b := i-1, i+1
-			if a < 0 {
-				a = 1
+	for t := 0; t < n+3; t++ {
+		if t%2 == 0 && t < n {
+			if t+1 < n {
+				scaleOdd((t + 1) / 2) // the odd row below, before step 0 reads it
 			}
-			if b >= n {
-				b = n - 2
+			first(t / 2)
+		}
+		for s := 1; s < 4; s++ {
+			if i := t - s; i >= 0 && i < n && i%2 == s%2 {
+				lift(i, l.steps[s])
 			}
-			lift(i, a, b, c)
 		}
 	}
 }
