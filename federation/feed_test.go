@@ -174,3 +174,48 @@ func TestHubManyMembers(t *testing.T) {
 		m.quiet(0)
 	}
 }
+
+// Enrolments replicated to a partner as fast as one publisher goes (BIOMESH_FED_EVENTS,
+// default 2000): sustained rate and delay from publication to the partner's handler.
+func TestReplicationThroughput(t *testing.T) {
+	if testing.Short() {
+		t.Skip("throughput figure")
+	}
+	total := 2000
+	if s := os.Getenv("BIOMESH_FED_EVENTS"); s != "" {
+		total, _ = strconv.Atoi(s)
+	}
+	w := newWorld(t, "hq", "border")
+	w.link("border", "hq", "", nil, []Agreement{agree(Templates, "border-control")})
+	hq, border := w.start("hq"), w.start("border")
+	border.waitLinked("hq")
+	ctx := context.Background()
+	changes := make([]Change, total)
+	tpl := make([]byte, 600) // the size of a finger template with ~50 minutiae
+	for i := range changes {
+		p := &store.Person{ID: fmt.Sprintf("P-%d", i), Org: "unit-a", Category: "suspect", Watch: store.Watch{Level: store.WatchAlert}}
+		changes[i] = Change{Kind: KindEnrol, Person: p, Samples: []store.Sample{{Modality: store.Finger, Position: 1, Template: tpl}}}
+	}
+	start := time.Now()
+	go func() {
+		for _, ch := range changes {
+			if _, err := hq.Publish(ctx, ch); err != nil {
+				t.Error(err)
+				return
+			}
+		}
+	}()
+	delays := make([]time.Duration, 0, total)
+	for range total {
+		select {
+		case ev := <-border.got:
+			delays = append(delays, time.Since(ev.Time))
+		case <-time.After(30 * time.Second):
+			t.Fatalf("%d of %d after a 30 s pause", len(delays), total)
+		}
+	}
+	el := time.Since(start)
+	slices.Sort(delays)
+	t.Logf("%d enrolments replicated in %s: %.0f/s; delay p50 %s, p95 %s, max %s", total, el, float64(total)/el.Seconds(),
+		delays[total/2], delays[total*95/100], delays[total-1])
+}

@@ -85,11 +85,12 @@ type Node struct {
 
 // link is this node's side of one partnership.
 type link struct {
-	p    *Partner
-	nc   *nats.Conn
-	js   jetstream.JetStream
-	cc   jetstream.ConsumeContext
-	subs []*nats.Subscription
+	p     *Partner
+	nc    *nats.Conn
+	js    jetstream.JetStream
+	cc    jetstream.ConsumeContext
+	subs  []*nats.Subscription
+	inCfg jetstream.StreamConfig // IN_<partner> without its source
 }
 
 func (n *Node) now() time.Time { return n.opts.Now() }
@@ -124,9 +125,76 @@ func Start(ctx context.Context, o Options) (*Node, error) {
 			return nil, fmt.Errorf("federation: partner %s: %w", p.ID, err)
 		}
 	}
-	n.wg.Add(1)
+	n.wg.Add(2)
 	go n.sweepLoop()
+	go n.watchLinks()
 	return n, nil
+}
+
+// watchLinks keeps each IN stream's source configured exactly while its link is up.
+//
+// Why: the server asks for the source's consumer across the link and waits 30 s for an
+// answer that a down link has dropped, and while it waits it ignores the link's return;
+// failures then back off to minutes. Configured only while the link is up, and set again
+// on every return of the link or when it reports an error, the source starts at once.
+// Nothing is lost or repeated by this: a source added again resumes after the last
+// sequence of the partner's stream that IN holds.
+func (n *Node) watchLinks() {
+	defer n.wg.Done()
+	up := map[string]bool{}
+	t := time.NewTicker(250 * time.Millisecond)
+	defer t.Stop()
+	for tick := 0; ; tick++ {
+		for id, l := range n.links {
+			linked := n.Linked(id)
+			switch {
+			case linked && !up[id]:
+				if err := n.source(l, true); err != nil {
+					n.log.Warn("federation: source", "partner", id, "err", err)
+					continue // try again at the next tick
+				}
+			case !linked && up[id]:
+				if err := n.source(l, false); err != nil {
+					n.log.Warn("federation: source", "partner", id, "err", err)
+					continue
+				}
+			case linked && tick%20 == 0 && n.sourceFailing(l): // every 5 s
+				n.source(l, false)
+				linked = false // set again at the next tick
+			}
+			up[id] = linked
+		}
+		select {
+		case <-n.stop:
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// source adds or removes the partner's OUT stream as the source of its IN stream.
+func (n *Node) source(l *link, on bool) error {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	cfg := l.inCfg
+	if on {
+		cfg.Sources = []*jetstream.StreamSource{{Name: outStream(l.p.ID), Domain: l.p.ID}}
+	}
+	_, err := l.js.UpdateStream(ctx, cfg)
+	return err
+}
+
+// sourceFailing reports whether the IN stream's source reports an error (e.g. the
+// partner's stream did not exist yet when the link came up).
+func (n *Node) sourceFailing(l *link) bool {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	s, err := l.js.Stream(ctx, inStream(l.p.ID))
+	if err != nil {
+		return false
+	}
+	si := s.CachedInfo()
+	return len(si.Sources) > 0 && si.Sources[0].Error != nil
 }
 
 func (n *Node) startServer() error {
@@ -296,10 +364,12 @@ func (n *Node) connect(ctx context.Context, p *Partner) error {
 	}); err != nil {
 		return fmt.Errorf("stream %s: %w", outStream(n.cfg.Node), err)
 	}
-	in, err := js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{
+	// The stream starts without its source: link watches the link and adds the source
+	// when it is up (see source).
+	l.inCfg = jetstream.StreamConfig{
 		Name: inStream(p.ID), Storage: jetstream.FileStorage, Retention: jetstream.LimitsPolicy, MaxAge: retention,
-		Sources: []*jetstream.StreamSource{{Name: outStream(p.ID), Domain: p.ID}},
-	})
+	}
+	in, err := js.CreateOrUpdateStream(ctx, l.inCfg)
 	if err != nil {
 		return fmt.Errorf("stream %s: %w", inStream(p.ID), err)
 	}
