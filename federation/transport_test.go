@@ -3,6 +3,7 @@ package federation
 import (
 	"context"
 	"fmt"
+	"os"
 	"testing"
 	"time"
 
@@ -10,8 +11,8 @@ import (
 )
 
 // A partner whose link drops receives, once it is back, every event published meanwhile,
-// each exactly once and in order; a restart of the receiving node loses and repeats
-// nothing either.
+// each exactly once and in order; a restart of the receiving or the sending node loses
+// and repeats nothing either.
 func TestLinkDropCatchUp(t *testing.T) {
 	w := newWorld(t, "hq", "border")
 	px := newProxy(t, w.cfgs["hq"].NATS.LeafListen)
@@ -59,6 +60,17 @@ func TestLinkDropCatchUp(t *testing.T) {
 	}
 	border.restart()
 	border.wait(20, 30*time.Second)
+
+	// The link drops, events wait in hq's stream, hq stops and starts again: they are
+	// still delivered when the link returns.
+	px.cut()
+	for i := 5 + down + 20; i < 5+down+30; i++ {
+		publish(i)
+	}
+	hq.stop()
+	hq.restart()
+	px.restore()
+	border.wait(10, 30*time.Second)
 	border.quiet(500 * time.Millisecond)
 
 	border.mu.Lock()
@@ -83,4 +95,39 @@ func TestLinkDropCatchUp(t *testing.T) {
 	if err != nil || r.Origin != "hq" || r.Watch != store.WatchAlert {
 		t.Fatalf("received copy: %+v, %v", r, err)
 	}
+}
+
+// A link down for longer than the server's own retry intervals (BIOMESH_FED_OUTAGE, e.g.
+// 2m; skipped when unset) catches up as soon as it returns.
+func TestLongOutage(t *testing.T) {
+	d, err := time.ParseDuration(os.Getenv("BIOMESH_FED_OUTAGE"))
+	if err != nil {
+		t.Skip("BIOMESH_FED_OUTAGE not set")
+	}
+	w := newWorld(t, "hq", "border")
+	px := newProxy(t, w.cfgs["hq"].NATS.LeafListen)
+	w.link("border", "hq", px.addr(), nil, []Agreement{agree(Templates, "border-control")})
+	hq, border := w.start("hq"), w.start("border")
+	border.waitLinked("hq")
+	ctx := context.Background()
+	px.cut()
+	const total = 1000
+	start := time.Now()
+	for i := range total {
+		if _, err := hq.Publish(ctx, hq.enrol(fmt.Sprintf("P-%d", i), "N", "suspect", store.WatchAlert, []byte(fmt.Sprint(i)))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	time.Sleep(d - time.Since(start))
+	border.quiet(0)
+	back := time.Now()
+	px.restore()
+	got := border.wait(total, 60*time.Second)
+	t.Logf("link down %s with %d events waiting: all delivered %s after it returned", d, total, time.Since(back))
+	for i, ev := range got {
+		if ev.Ref != fmt.Sprintf("hq/P-%d", i) {
+			t.Fatalf("event %d is %s", i, ev.Ref)
+		}
+	}
+	border.quiet(500 * time.Millisecond)
 }
