@@ -30,12 +30,13 @@ CREATE TABLE IF NOT EXISTS follow_ups (id TEXT PRIMARY KEY, requested INTEGER NO
 
 // OpenSQLState opens (creating when needed) the state file at path.
 func OpenSQLState(path string) (*SQLState, error) {
+	// The pure-Go driver takes PRAGMAs as _pragma parameters, run on every new connection.
 	q := url.Values{}
-	q.Set("_busy_timeout", "10000")
-	q.Set("_journal_mode", "WAL")
-	q.Set("_synchronous", "FULL")
-	q.Set("_txlock", "immediate")
+	q.Add("_pragma", "busy_timeout(10000)")
+	q.Add("_pragma", "journal_mode(WAL)")
+	q.Add("_pragma", "synchronous(FULL)")
 	q.Add("_pragma", "secure_delete(1)") // erased copies are overwritten
+	q.Set("_txlock", "immediate")
 	db, err := sql.Open("sqlite", "file:"+(&url.URL{Path: path}).EscapedPath()+"?"+q.Encode())
 	if err != nil {
 		return nil, fmt.Errorf("federation state %s: %w", path, err)
