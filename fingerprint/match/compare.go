@@ -35,10 +35,12 @@ type Probe struct {
 // within its range (drange, 2·angleTolQ, 2·angleTolQ). No lane carries or borrows from the
 // next: its values stay within 1…511. The angles of an edge and of the entries of its bucket
 // differ by less than 0.6 rad, so an angle difference modulo 256 is the signed difference.
+// lim holds laneLimits+drange, and edge is the probe edge's index as a uint32, so that the
+// look-up's inner loop is loads, integer arithmetic and one store.
 type tableEntry struct {
-	add    uint32
-	edge   uint16
-	drange uint8
+	add  uint32
+	lim  uint32
+	edge uint32
 }
 
 const (
@@ -89,9 +91,9 @@ func Prepare(t *fingerprint.Template) *Probe {
 		dmax := uint8(min(255, math.Floor(float64(pe.d+dt))))
 		a, b := pe.qa-uint8(angleTolQ), pe.qb-uint8(angleTolQ)
 		p.entries[fill[k]] = tableEntry{
-			add:    uint32(256-int(dmin)) | uint32(256-int(a))<<10 | uint32(256-int(b))<<20,
-			edge:   uint16(e),
-			drange: dmax - dmin,
+			add:  uint32(256-int(dmin)) | uint32(256-int(a))<<10 | uint32(256-int(b))<<20,
+			lim:  laneLimits + uint32(dmax-dmin),
+			edge: uint32(e),
 		}
 		fill[k]++
 	})
@@ -281,8 +283,9 @@ type moved struct {
 	x, y, tol, dir float32
 }
 
+// pairing is a candidate pair of the consolidation; 12 bytes, as the pairs are sorted.
 type pairing struct {
-	i, j int
+	i, j int32
 	cost float32
 }
 
@@ -395,15 +398,15 @@ func (p *Probe) rawWith(c *cand, s *scratch) float64 {
 		votes[x*np*nc+k]++
 	}
 	for _, h := range s.hits {
-		bits := s.near[h.cell]
+		bits := s.near[h.cell()]
 		if bits == 0 {
 			continue
 		}
-		pe := &p.edges[h.pe]
+		pe := &p.edges[h.pe()]
 		for x := range peaks {
 			if bits&(1<<x) != 0 {
-				vote(x, int(pe.from), int(h.cFrom))
-				vote(x, int(pe.to), int(h.cTo))
+				vote(x, int(pe.from), h.cFrom())
+				vote(x, int(pe.to), h.cTo())
 			}
 		}
 	}
@@ -476,15 +479,16 @@ func (p *Probe) agreements(c *cand, s *scratch) {
 			if len(tes) == 0 {
 				continue
 			}
-			cedges[e] = cedge{v: normAngle(raw), mx: (mi.x + mj.x) / 2, my: (mi.y + mj.y) / 2, from: uint8(i), to: uint8(j)}
+			cedges[e] = cedge{v: normAngle(raw), mx: (mi.x + mj.x) / 2, my: (mi.y + mj.y) / 2, ends: uint32(i) | uint32(j)<<8}
 			if na+len(tes) > len(agree) {
 				agree = append(agree[:na], make([]agreement, na+len(tes))...)
 				agree = agree[:cap(agree)]
 			}
 			q := uint32(uint8(l)) | uint32(quantAngle(a))<<10 | uint32(quantAngle(b))<<20
+			ce := agreement(e) << 16
 			for _, te := range tes {
-				agree[na] = agreement{pe: te.edge, ce: uint16(e)}
-				na += b2i((laneLimits+uint32(te.drange)-(q+te.add)&laneLow)&laneSign == laneSign)
+				agree[na] = agreement(te.edge) | ce
+				na += b2i((te.lim-(q+te.add)&laneLow)&laneSign == laneSign)
 			}
 		}
 	}
@@ -501,8 +505,8 @@ func (p *Probe) motions(s *scratch) {
 	cedges, pedges := s.cedges, p.pmot
 	nh := 0
 	for _, ag := range s.agree {
-		ce := &cedges[ag.ce]
-		pe := &pedges[ag.pe]
+		ce := &cedges[ag>>16]
+		pe := &pedges[ag&0xffff]
 		rot := addTurnIfNegative(ce.v - pe.v)
 		sin, cos := sinCos(rot)
 		tx := ce.mx - (pe.mx*cos - pe.my*sin)
@@ -510,11 +514,12 @@ func (p *Probe) motions(s *scratch) {
 		fr := rot * (houghRot / twoPi)
 		fx := tx/houghStep + houghT/2
 		fy := ty/houghStep + houghT/2
-		r := int(fr) // in [0, houghRot]
-		r -= houghRot & -b2i(r == houghRot)
-		cell := (r*houghT+int(fx))*houghT + int(fy)
-		hits[nh] = edgeHit{pe: ag.pe, cFrom: ce.from, cTo: ce.to, cell: uint16(cell)}
-		nh += b2i(fx >= 0.5 && fy >= 0.5 && fx < houghT-0.5 && fy < houghT-0.5)
+		cell := rotCell[int(fr)&31] + int(fx)*houghT + int(fy) // int(fr) is in [0, houghRot]
+		hits[nh] = edgeHit(ag&0xffff) | edgeHit(ce.ends)<<16 | edgeHit(cell)<<32
+		// fx ∈ [0.5, houghT−0.5) exactly when fx−0.5, which float32 computes exactly
+		// there, is a non-negative number below houghT−1: as bits, an unsigned comparison
+		// (a negative number, NaN or infinity compares above). The same for fy.
+		nh += b2i(math.Float32bits(fx-0.5) < houghLast) & b2i(math.Float32bits(fy-0.5) < houghLast)
 	}
 	hough := s.hough
 	if cap(s.touched) < nh {
@@ -523,10 +528,10 @@ func (p *Probe) motions(s *scratch) {
 	touched := s.touched[:nh]
 	m, nt := uint16(0), 0
 	for _, h := range hits[:nh] {
-		hough[h.cell]++
-		v := hough[h.cell]
+		hough[h.cell()]++
+		v := hough[h.cell()]
 		m = max(m, v)
-		touched[nt] = h.cell
+		touched[nt] = uint16(h.cell())
 		nt += b2i(v == 1)
 	}
 	s.maxCount = m
@@ -571,6 +576,19 @@ const (
 	houghStep = 24
 )
 
+// houghLast is math.Float32bits(houghT − 1) (motions; TestParams checks it).
+const houghLast = 0x41f80000
+
+// rotCell is the first histogram cell of each rotation bin int(rot·houghRot/2π), 0…houghRot
+// for a rotation in [0, 2π]: rotation houghRot is bin 0 again. Its length, a power of two,
+// lets motions index it with a mask instead of a bounds check.
+var rotCell = func() (t [32]int) {
+	for r := range houghRot + 1 {
+		t[r] = r % houghRot * houghT * houghT
+	}
+	return
+}()
+
 // addTurnIfNegative returns a+2π if a < 0, else a, without a branch (a is never −0).
 func addTurnIfNegative(a float32) float32 {
 	b, c := math.Float32bits(a), math.Float32bits(a+twoPi)
@@ -578,10 +596,8 @@ func addTurnIfNegative(a float32) float32 {
 	return math.Float32frombits(b&^neg | c&neg)
 }
 
-// agreement is a probe edge and a candidate edge that agree.
-type agreement struct {
-	pe, ce uint16
-}
+// agreement is a probe edge (low 16 bits) and a candidate edge (high 16 bits) that agree.
+type agreement uint32
 
 // pmotion is what the motion of an agreement needs of the probe edge.
 type pmotion struct {
@@ -591,14 +607,18 @@ type pmotion struct {
 // cedge is what the motion of an agreement needs of the candidate edge.
 type cedge struct {
 	v, mx, my float32
-	from, to  uint8
+	ends      uint32 // its minutiae: from | to<<8
 }
 
-type edgeHit struct {
-	pe         uint16 // probe edge
-	cFrom, cTo uint8  // the candidate edge's minutiae
-	cell       uint16 // motion histogram cell
-}
+// edgeHit is an agreement whose motion falls in the histogram, packed so that it is made
+// with one store: the probe edge (bits 0–15), the candidate edge's minutiae (from, bits
+// 16–23; to, 24–31) and the motion histogram cell (32–47).
+type edgeHit uint64
+
+func (h edgeHit) pe() int    { return int(h & 0xffff) }
+func (h edgeHit) cFrom() int { return int(h >> 16 & 0xff) }
+func (h edgeHit) cTo() int   { return int(h >> 24 & 0xff) }
+func (h edgeHit) cell() int  { return int(h >> 32 & 0xffff) }
 
 // markNear sets (v) or clears bit in the cells within one bin of cell (rotation cyclic).
 func markNear(near []uint8, cell int, bit uint8, v bool) {
@@ -808,7 +828,7 @@ func (p *Probe) pair(c *cand, t *transform, s *scratch) int {
 				if da > params.pairAngle {
 					continue
 				}
-				s.pairs = append(s.pairs, pairing{i, int(k), d/q.tol + da/params.pairAngle})
+				s.pairs = append(s.pairs, pairing{int32(i), int32(k), d/q.tol + da/params.pairAngle})
 			}
 		}
 		// Rows are visited one after the other: put this minutia's pairs in ascending k, then
@@ -820,7 +840,7 @@ func (p *Probe) pair(c *cand, t *transform, s *scratch) int {
 			}
 		}
 		for a := range ps {
-			ps[a].j = int(c.sx[ps[a].j].j)
+			ps[a].j = c.sx[ps[a].j].j
 		}
 	}
 	slices.SortFunc(s.pairs, func(a, b pairing) int { return compare32(a.cost, b.cost) })
@@ -832,7 +852,7 @@ func (p *Probe) pair(c *cand, t *transform, s *scratch) int {
 		if s.match[pr.i] >= 0 || s.usedC[pr.j] {
 			continue
 		}
-		s.match[pr.i], s.usedC[pr.j] = pr.j, true
+		s.match[pr.i], s.usedC[pr.j] = int(pr.j), true
 		s.closeness += 1 - pr.cost/2
 		n++
 	}

@@ -272,6 +272,9 @@ func TestParams(t *testing.T) {
 	if params.maxEdge != maxEdgePx || params.angleBins != angleBins || angleBins&(angleBins-1) != 0 {
 		t.Errorf("maxEdge %v (want %d), angleBins %d (want %d, a power of two)", params.maxEdge, maxEdgePx, params.angleBins, angleBins)
 	}
+	if want := math.Float32bits(houghT - 1); houghLast != want {
+		t.Errorf("houghLast = %#x, want %#x", houghLast, want)
+	}
 }
 
 // The disc shortcut of hullTest must never change a verdict of the edge tests.
@@ -313,5 +316,34 @@ func TestGeometry(t *testing.T) {
 				}
 			}
 		}
+	}
+}
+
+// quantAngle must round as math.Round of the exact quotient would: checked on the 4,001
+// float32 values around each of the 256 rounding boundaries, at both ends of [0, 2π), and
+// on a million random angles.
+func TestQuantAngle(t *testing.T) {
+	ref := func(a float32) uint8 { return uint8(int(math.Round(float64(a)*256/(2*math.Pi))) & 255) }
+	check := func(a float32) {
+		if a < 0 || a >= twoPi {
+			return
+		}
+		if got, want := quantAngle(a), ref(a); got != want {
+			t.Fatalf("quantAngle(%v) = %d, want %d", a, got, want)
+		}
+	}
+	for k := 0; k <= 256; k++ {
+		u := math.Float32bits(float32((float64(k) + 0.5) * 2 * math.Pi / 256))
+		for d := uint32(0); d <= 4000; d++ {
+			check(math.Float32frombits(u + d - 2000))
+		}
+	}
+	for d := uint32(0); d < 4000; d++ {
+		check(math.Float32frombits(d))
+		check(math.Float32frombits(math.Float32bits(twoPi) - d))
+	}
+	r := rand.New(rand.NewPCG(3, 4))
+	for range 1000000 {
+		check(r.Float32() * twoPi)
 	}
 }
