@@ -175,8 +175,9 @@ func TestHubManyMembers(t *testing.T) {
 	}
 }
 
-// Enrolments replicated to a partner as fast as one publisher goes (BIOMESH_FED_EVENTS,
-// default 2000): sustained rate and delay from publication to the partner's handler.
+// Enrolments replicated to a partner at a sustained rate (BIOMESH_FED_RATE per second,
+// default 250; 0 for as fast as one publisher goes), BIOMESH_FED_EVENTS of them (default
+// 2000): achieved rate, and delay from publication to the partner's handler.
 func TestReplicationThroughput(t *testing.T) {
 	if testing.Short() {
 		t.Skip("throughput figure")
@@ -196,9 +197,16 @@ func TestReplicationThroughput(t *testing.T) {
 		p := &store.Person{ID: fmt.Sprintf("P-%d", i), Org: "unit-a", Category: "suspect", Watch: store.Watch{Level: store.WatchAlert}}
 		changes[i] = Change{Kind: KindEnrol, Person: p, Samples: []store.Sample{{Modality: store.Finger, Position: 1, Template: tpl}}}
 	}
+	rate := 250
+	if s := os.Getenv("BIOMESH_FED_RATE"); s != "" {
+		rate, _ = strconv.Atoi(s)
+	}
 	start := time.Now()
 	go func() {
-		for _, ch := range changes {
+		for i, ch := range changes {
+			if rate > 0 {
+				time.Sleep(time.Until(start.Add(time.Duration(i) * time.Second / time.Duration(rate))))
+			}
 			if _, err := hq.Publish(ctx, ch); err != nil {
 				t.Error(err)
 				return
@@ -210,12 +218,15 @@ func TestReplicationThroughput(t *testing.T) {
 		select {
 		case ev := <-border.got:
 			delays = append(delays, time.Since(ev.Time))
+			if want := fmt.Sprintf("hq/P-%d", len(delays)-1); ev.Ref != want {
+				t.Fatalf("got %s, want %s", ev.Ref, want)
+			}
 		case <-time.After(30 * time.Second):
 			t.Fatalf("%d of %d after a 30 s pause", len(delays), total)
 		}
 	}
 	el := time.Since(start)
 	slices.Sort(delays)
-	t.Logf("%d enrolments replicated in %s: %.0f/s; delay p50 %s, p95 %s, max %s", total, el, float64(total)/el.Seconds(),
+	t.Logf("%d enrolments offered at %d/s replicated in %s: %.0f/s; delay p50 %s, p95 %s, max %s", total, rate, el, float64(total)/el.Seconds(),
 		delays[total/2], delays[total*95/100], delays[total-1])
 }

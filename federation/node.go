@@ -374,12 +374,14 @@ func (n *Node) connect(ctx context.Context, p *Partner) error {
 		return fmt.Errorf("stream %s: %w", inStream(p.ID), err)
 	}
 	cons, err := in.CreateOrUpdateConsumer(ctx, jetstream.ConsumerConfig{
-		Durable: "apply", AckPolicy: jetstream.AckExplicitPolicy, AckWait: 30 * time.Second, MaxAckPending: 1,
+		Durable: "apply", AckPolicy: jetstream.AckExplicitPolicy, AckWait: 30 * time.Second, MaxAckPending: 512,
 	})
 	if err != nil {
 		return fmt.Errorf("consumer on %s: %w", inStream(p.ID), err)
 	}
-	// MaxAckPending 1: events of one origin are applied strictly in stream order.
+	// The handler runs for one message at a time, in stream order, and never gives a
+	// message back (see retry): events of one origin are applied in the order they were
+	// published, with many in flight.
 	if l.cc, err = cons.Consume(func(m jetstream.Msg) { n.receive(l, m) }); err != nil {
 		return err
 	}
@@ -506,10 +508,9 @@ func (n *Node) receive(l *link, m jetstream.Msg) {
 		reject(&ev, err.Error())
 		return
 	}
-	at, ok, err := n.opts.State.AppliedAt(ctx, ev.Origin, ev.ID)
-	if err != nil {
-		n.log.Error("federation: state", "err", err)
-		m.NakWithDelay(time.Second)
+	var at uint64
+	var ok bool
+	if !n.retry(m, func() (err error) { at, ok, err = n.opts.State.AppliedAt(ctx, ev.Origin, ev.ID); return err }) {
 		return
 	}
 	if ok {
@@ -543,9 +544,7 @@ func (n *Node) receive(l *link, m jetstream.Msg) {
 		}
 		a.FollowUp = f
 	}
-	if err := n.opts.State.Apply(ctx, a); err != nil {
-		n.log.Error("federation: state", "err", err)
-		m.NakWithDelay(time.Second)
+	if !n.retry(m, func() error { return n.opts.State.Apply(ctx, a) }) {
 		return
 	}
 	n.audit(ctx, partnerEntry(l.p.ID, ev.Purpose, "federation.event", ev.Ref, "accepted "+string(ev.Kind)))
@@ -553,6 +552,26 @@ func (n *Node) receive(l *link, m jetstream.Msg) {
 		n.opts.OnEvent(ctx, &ev)
 	}
 	m.Ack()
+}
+
+// retry runs a State operation until it succeeds, holding the message meanwhile, so
+// that a failing State delays events but never reorders them (a negative acknowledgement
+// would let the events behind this one be applied first). It returns false when the node
+// is stopping; the message is then delivered again after the restart.
+func (n *Node) retry(m jetstream.Msg, f func() error) bool {
+	for {
+		err := f()
+		if err == nil {
+			return true
+		}
+		n.log.Error("federation: state", "err", err)
+		m.InProgress()
+		select {
+		case <-n.stop:
+			return false
+		case <-time.After(time.Second):
+		}
+	}
 }
 
 func idOrEmpty(f *FollowUpAnswer) string {
