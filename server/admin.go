@@ -17,6 +17,7 @@ import (
 	"github.com/biomesh/biomesh/fingerprint"
 	"github.com/biomesh/biomesh/fingerprint/match"
 	"github.com/biomesh/biomesh/gallery"
+	"github.com/biomesh/biomesh/federation"
 	"github.com/biomesh/biomesh/store"
 )
 
@@ -169,6 +170,8 @@ func (s *Server) mergeConflict(w http.ResponseWriter, r *http.Request, c *caller
 	if stored, err := s.st.Conflict(r.Context(), cf.ID); err == nil {
 		cf = stored
 	}
+	s.publish(r.Context(), federation.Change{Kind: federation.KindDelete, Person: gp})
+	s.publish(r.Context(), federation.Change{Kind: federation.KindUpdate, Person: p, Previous: kp})
 	writeJSON(w, http.StatusOK, resolveResponse{Conflict: cf, Merge: &m, Person: p})
 	return nil
 }

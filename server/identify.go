@@ -5,8 +5,10 @@ import (
 	"fmt"
 	"math"
 	"net/http"
+	"strings"
 	"time"
 
+	"github.com/biomesh/biomesh/federation"
 	"github.com/biomesh/biomesh/fingerprint/match"
 	"github.com/biomesh/biomesh/gallery"
 	"github.com/biomesh/biomesh/store"
@@ -164,7 +166,10 @@ type encounterResponse struct {
 	Score       float64          `json:"score,omitempty"`     // not for screeners
 	Person      *store.Person    `json:"person,omitempty"`    // analysts and admins of the owning organisation
 	Threshold   float64          `json:"threshold,omitempty"` // not for screeners
-	Warnings    []string         `json:"warnings,omitempty"`
+	// PartnerRef is the reference of a partner's record the probe matched, when that
+	// record is more wanted than any of this node's (not for screeners).
+	PartnerRef string   `json:"partner_ref,omitempty"`
+	Warnings   []string `json:"warnings,omitempty"`
 }
 
 // encounter is POST /v1/encounters, what a hand-held sends: identify and log in one call.
@@ -226,8 +231,18 @@ func (s *Server) encounter(w http.ResponseWriter, r *http.Request, c *caller) er
 	if e.Hit {
 		result = fmt.Sprintf("hit %s watch %s", e.PersonID, e.Watch)
 	}
+	// Records partners shared with this node: a person a partner watches, seen here, is
+	// reported when more wanted than any local match.
+	pref, pscore, pwatch := s.searchPartners(samples, subjects)
+	partnerHit := pref != "" && (!e.Hit || pwatch.Severity() > e.Watch.Severity())
+	if partnerHit {
+		result += fmt.Sprintf("; partner record %s watch %s", pref, pwatch)
+	}
 	if err := s.st.AddEncounter(r.Context(), e, s.entry(c, "encounter", e.ID, result)); err != nil {
 		return err
+	}
+	if e.Hit {
+		s.publish(r.Context(), federation.Change{Kind: federation.KindEncounter, Person: person, Encounter: e})
 	}
 	resp := encounterResponse{EncounterID: e.ID, Hit: e.Hit, Watch: store.WatchNone, Action: "green", Warnings: warnings(samples)}
 	if c.Role != store.RoleScreener {
@@ -242,9 +257,26 @@ func (s *Server) encounter(w http.ResponseWriter, r *http.Request, c *caller) er
 				resp.Person = person
 			}
 		}
-		if e.Watch.Severity() >= store.WatchAlert.Severity() {
+		if e.Watch.Severity() >= store.WatchAlert.Severity() && !partnerHit {
 			s.alerts.publish(alert{Time: now, EncounterID: e.ID, PersonID: person.ID, Owner: person.Org, Watch: e.Watch,
 				Reason: person.Watch.Reason, Name: person.Name, Place: e.Place, Lat: e.Lat, Lon: e.Lon, Unit: e.Unit, Org: e.Org, Score: e.Score})
+		}
+	}
+	if partnerHit {
+		origin, _, _ := strings.Cut(pref, "/")
+		resp.Hit, resp.Watch = true, pwatch
+		resp.Action = map[int]string{0: "yellow", 1: "yellow", 2: "red", 3: "red"}[pwatch.Severity()]
+		if c.Role != store.RoleScreener {
+			// A weaker local match keeps its ID and record in the answer; the watch level
+			// and the action are the partner's.
+			resp.PartnerRef = pref
+			if !e.Hit {
+				resp.Score = round2(pscore)
+			}
+		}
+		if pwatch.Severity() >= store.WatchAlert.Severity() {
+			s.alerts.publish(alert{Time: now, EncounterID: e.ID, PersonID: pref, Owner: origin, Watch: pwatch,
+				Place: e.Place, Lat: e.Lat, Lon: e.Lon, Unit: e.Unit, Org: e.Org, Score: round2(pscore)})
 		}
 	}
 	writeJSON(w, http.StatusCreated, resp)

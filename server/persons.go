@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/biomesh/biomesh/federation"
 	"github.com/biomesh/biomesh/store"
 )
 
@@ -206,6 +207,7 @@ func (s *Server) enrolDecoded(w http.ResponseWriter, r *http.Request, c *caller,
 			}
 			s.fingers.add(best.ID, samples)
 			s.recent.add(best.ID, samples)
+			s.publish(r.Context(), federation.Change{Kind: federation.KindUpdate, Person: best})
 			resp.PersonID, resp.Duplicate, resp.Samples = best.ID, true, samplesOut(samples)
 			if resp.Conflicts, err = s.raiseConflicts(r, c, best, hits[1:], now); err != nil {
 				return err
@@ -239,6 +241,11 @@ func (s *Server) enrolDecoded(w http.ResponseWriter, r *http.Request, c *caller,
 	s.fingers.add(resp.PersonID, samples)
 	s.recent.add(resp.PersonID, samples)
 	resp.Samples = samplesOut(samples)
+	if resp.Created {
+		s.publish(r.Context(), federation.Change{Kind: federation.KindEnrol, Person: existing})
+	} else {
+		s.publish(r.Context(), federation.Change{Kind: federation.KindUpdate, Person: existing})
+	}
 
 	if resp.Conflicts, err = s.raiseConflicts(r, c, existing, hits, now); err != nil {
 		return err
@@ -490,11 +497,13 @@ func (s *Server) updatePerson(w http.ResponseWriter, r *http.Request, c *caller)
 	if err != nil {
 		return err
 	}
+	prev := *p
 	in.apply(p)
 	p.Updated = s.cfg.Now().UTC()
 	if err := s.st.UpdatePerson(r.Context(), p, s.entry(c, "person.update", p.ID, "ok")); err != nil {
 		return err
 	}
+	s.publish(r.Context(), federation.Change{Kind: federation.KindUpdate, Person: p, Previous: &prev})
 	writeJSON(w, http.StatusOK, map[string]any{"person": p})
 	return nil
 }
@@ -547,6 +556,7 @@ func (s *Server) deletePerson(w http.ResponseWriter, r *http.Request, c *caller)
 		return err
 	}
 	s.fingers.g.Remove(p.ID)
+	s.publish(r.Context(), federation.Change{Kind: federation.KindDelete, Person: p})
 	writeJSON(w, http.StatusOK, map[string]any{"deleted": p.ID})
 	return nil
 }
@@ -578,6 +588,9 @@ func (s *Server) setWatch(w http.ResponseWriter, r *http.Request, c *caller) err
 	if err := s.st.SetWatch(r.Context(), p.ID, wt, s.entry(c, "watch.set", p.ID, "ok: "+string(req.Level))); err != nil {
 		return err
 	}
+	prev := *p
+	p.Watch = wt
+	s.publish(r.Context(), federation.Change{Kind: federation.KindUpdate, Person: p, Previous: &prev})
 	writeJSON(w, http.StatusOK, map[string]any{"person_id": p.ID, "watch": wt})
 	return nil
 }

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/biomesh/biomesh/audit"
+	"github.com/biomesh/biomesh/federation"
 	"github.com/biomesh/biomesh/store"
 )
 
@@ -158,6 +159,9 @@ func (s *Server) expire(ctx context.Context) (int, error) {
 					s.fingers.g.Remove(p.ID)
 				}
 				s.enrolMu.Unlock()
+				if err == nil {
+					s.publish(ctx, federation.Change{Kind: federation.KindDelete, Person: p})
+				}
 				if err != nil {
 					// A record that changed meanwhile (a watch set, say) stays.
 					if !errors.Is(err, store.ErrConflict) && !errors.Is(err, store.ErrNotFound) {

@@ -27,6 +27,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/biomesh/biomesh/federation"
 	"github.com/biomesh/biomesh/store"
 )
 
@@ -102,6 +103,11 @@ type Server struct {
 	enrolMu sync.Mutex
 	recent  *recentLog
 
+	// Federation (SetFederation): nil fed without partners.
+	fed      *federation.Node
+	fedState federation.State
+	partners *partnerRecords
+
 	mux *http.ServeMux
 }
 
@@ -119,6 +125,8 @@ func New(ctx context.Context, st store.Store, cfg Config) (*Server, error) {
 		alerts:  newHub(256),
 		extract: make(chan struct{}, c.Workers),
 		recent:  newRecentLog(),
+
+		partners: newPartnerRecords(),
 	}
 	t0 := time.Now()
 	if err := s.fingers.load(ctx, st); err != nil {
@@ -191,6 +199,11 @@ func (s *Server) routes() {
 	m.Handle("GET /v1/me", s.auth(s.me))
 	m.Handle("GET /v1/audit", s.auth(s.auditLog))
 	m.Handle("GET /v1/audit/verify", s.auth(s.auditVerify))
+	m.Handle("POST /v1/partners/{partner}/query", s.auth(s.queryPartner))
+	m.Handle("GET /v1/followups", s.auth(s.listFollowUps))
+	m.Handle("POST /v1/followups", s.auth(s.requestFollowUp))
+	m.Handle("POST /v1/followups/{id}", s.auth(s.decideFollowUp))
+	m.Handle("GET /v1/received/{origin}/{id}", s.auth(s.receivedRecord))
 	s.mux = m
 }
 

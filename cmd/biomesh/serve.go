@@ -16,6 +16,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/biomesh/biomesh/audit"
+	"github.com/biomesh/biomesh/federation"
 	"github.com/biomesh/biomesh/server"
 	"github.com/biomesh/biomesh/store/sqlite"
 )
@@ -34,7 +35,7 @@ func newServeCmd() *cobra.Command {
 	var (
 		data, listen, org, tokenFile string
 		tlsCert, tlsKey, tlsClientCA string
-		retention                    string
+		retention, fedConfig         string
 		demo                         bool
 		cfg                          server.Config
 	)
@@ -81,6 +82,13 @@ already on disk.`,
 			srv, err := server.New(ctx, st, cfg)
 			if err != nil {
 				return err
+			}
+			if fedConfig != "" {
+				stop, err := startFederation(ctx, fedConfig, data, srv, st, log)
+				if err != nil {
+					return err
+				}
+				defer stop()
 			}
 			l, err := net.Listen("tcp", listen)
 			if err != nil {
@@ -132,6 +140,7 @@ already on disk.`,
 	f.Float64Var(&cfg.FMR, "fmr", 0.0001, "false match rate at which 1:1 verification decides")
 	f.Int64Var(&cfg.MaxBody, "max-body", 64<<20, "largest request body, bytes")
 	f.IntVar(&cfg.DedupFingers, "dedup-fingers", 4, "best-quality fingers of an enrolment searched for duplicates")
+	f.StringVar(&fedConfig, "federation", "", "federation configuration (YAML): partners, links and sharing agreements; see the federation package")
 	f.StringVar(&retention, "retention", "", `retention policy, a JSON file: {"traveller": {"expire_after": "90d"}, "detainee": {"keep_for": "10y"}}`)
 	return c
 }
@@ -202,3 +211,57 @@ partner's copy) to detect truncation of the newest entries too. Exits non-zero o
 	c.AddCommand(verify)
 	return c
 }
+
+// startFederation starts the node's federation side from its configuration file: the
+// embedded NATS server with its partner links, the state file beside the store, and the
+// server's hooks. stop shuts it down.
+func startFederation(ctx context.Context, path, data string, srv *server.Server, st *sqlite.DB, log *slog.Logger) (stop func(), err error) {
+	cfg, err := federation.LoadConfig(path)
+	if err != nil {
+		return nil, fmt.Errorf("--federation: %w", err)
+	}
+	key, err := federation.LoadKey(cfg.KeyFile)
+	if err != nil {
+		return nil, fmt.Errorf("--federation %s: key_file: %w", path, err)
+	}
+	state, err := federation.OpenSQLState(filepath.Join(data, "federation.db"))
+	if err != nil {
+		return nil, err
+	}
+	node, err := federation.Start(ctx, federation.Options{Config: cfg, Key: key, State: state, Searcher: srv,
+		Records: st, Audit: st, OnEvent: srv.OnFederationEvent, Logger: log})
+	if err != nil {
+		state.Close()
+		return nil, fmt.Errorf("--federation %s: %w", path, err)
+	}
+	if err := srv.SetFederation(ctx, node, state); err != nil {
+		node.Shutdown()
+		state.Close()
+		return nil, err
+	}
+	log.Info("federation started", "node", cfg.Node, "partners", len(cfg.Partners), "leaf", node.LeafAddr())
+	return func() { node.Shutdown(); state.Close() }, nil
+}
+
+func newFederationCmd() *cobra.Command {
+	c := &cobra.Command{Use: "federation", Short: "Set up a node's federation with partners"}
+	c.AddCommand(&cobra.Command{
+		Use:   "keygen KEYFILE",
+		Short: "Make the node's Ed25519 signing key (for key_file) and print the public key partners need",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if _, err := os.Stat(args[0]); err == nil {
+				return fmt.Errorf("%s exists: a node keeps its key (partners know it by its public key)", args[0])
+			}
+			pub, err := federation.GenerateKey(args[0])
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "key written to %s (keep it secret)\npublic_key: %s\n", args[0], pub)
+			return nil
+		},
+	})
+	return c
+}
+
+func init() { commands = append(commands, newFederationCmd) }

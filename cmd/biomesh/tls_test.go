@@ -3,15 +3,8 @@ package main
 import (
 	"bytes"
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
 	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/pem"
-	"math/big"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -19,58 +12,9 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/biomesh/biomesh/internal/testpki"
 )
-
-// testCA is a throw-away certificate authority for TLS tests.
-type testCA struct {
-	cert *x509.Certificate
-	key  *ecdsa.PrivateKey
-	pem  []byte
-}
-
-func newTestCA(t *testing.T) *testCA {
-	t.Helper()
-	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	tpl := &x509.Certificate{
-		SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "biomesh test CA"},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
-		IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign,
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tpl, tpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cert, _ := x509.ParseCertificate(der)
-	return &testCA{cert, key, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})}
-}
-
-// issue writes a certificate and key signed by the CA to dir/name.{crt,key}.
-func (ca *testCA) issue(t *testing.T, dir, name string, serial int64, client bool) (certFile, keyFile string) {
-	t.Helper()
-	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	tpl := &x509.Certificate{
-		SerialNumber: big.NewInt(serial), Subject: pkix.Name{CommonName: name},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
-		KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
-		IPAddresses: []net.IP{net.ParseIP("127.0.0.1")},
-	}
-	if client {
-		tpl.ExtKeyUsage, tpl.IPAddresses = []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}, nil
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tpl, ca.cert, &key.PublicKey, ca.key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	kder, _ := x509.MarshalECPrivateKey(key)
-	certFile, keyFile = filepath.Join(dir, name+".crt"), filepath.Join(dir, name+".key")
-	if err := os.WriteFile(certFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(keyFile, pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: kder}), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	return certFile, keyFile
-}
 
 // servedSerial returns the serial number of the certificate the node at addr presents.
 func servedSerial(t *testing.T, addr string, roots *x509.CertPool, client tls.Certificate) int64 {
@@ -88,11 +32,10 @@ func servedSerial(t *testing.T, addr string, roots *x509.CertPool, client tls.Ce
 // --key; a renewed certificate is served without a restart.
 func TestServeMutualTLS(t *testing.T) {
 	dir := t.TempDir()
-	ca := newTestCA(t)
-	caFile := filepath.Join(dir, "ca.pem")
-	os.WriteFile(caFile, ca.pem, 0o600)
-	srvCert, srvKey := ca.issue(t, dir, "node", 2, false)
-	cliCert, cliKey := ca.issue(t, dir, "officer", 3, true)
+	ca := testpki.New(t)
+	caFile := ca.CAFile
+	srvCert, srvKey := ca.Issue(t, "node", 2)
+	cliCert, cliKey := ca.Issue(t, "officer", 3)
 
 	addr := freePort(t)
 	tokFile := filepath.Join(dir, "admin.token")
@@ -106,7 +49,7 @@ func TestServeMutualTLS(t *testing.T) {
 	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
 
 	roots := x509.NewCertPool()
-	roots.AddCert(ca.cert)
+	roots.AddCert(ca.Cert)
 	pair, err := tls.LoadX509KeyPair(cliCert, cliKey)
 	if err != nil {
 		t.Fatal(err)
@@ -156,7 +99,7 @@ func TestServeMutualTLS(t *testing.T) {
 	if got := servedSerial(t, addr, roots, pair); got != 2 {
 		t.Fatalf("served certificate serial %d, want 2", got)
 	}
-	ca.issue(t, dir, "node", 4, false)
+	ca.Issue(t, "node", 4)
 	later := time.Now().Add(2 * time.Second)
 	os.Chtimes(srvCert, later, later)
 	os.Chtimes(srvKey, later, later)
