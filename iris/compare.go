@@ -147,24 +147,36 @@ func FuseEyes(scores ...float64) float64 {
 	return t
 }
 
-// Index is a flat in-memory gallery of iris codes searched on all cores. It is safe for
-// concurrent use.
+// Index is a flat in-memory gallery of iris codes searched on all cores: the codes and
+// masks of all templates sit in two contiguous arrays, so a search streams through memory.
+// It is safe for concurrent use. For galleries that mix modalities or fuse fingers and eyes,
+// use package gallery with Probe.Compare as the score function instead.
 type Index struct {
 	mu         sync.RWMutex
-	ids        []string
+	names      []string         // subject ids
+	byName     map[string]int32 // id → index in names
+	subject    []int32          // per template: index in names
 	code, mask []uint64
-	words      int
 }
 
-// Add appends a template under id (several templates may share an id).
+// Add appends a template under id (several templates may share an id; a search reports an
+// id once, with its best template).
 func (x *Index) Add(id string, t *Template) error {
 	if err := t.check(); err != nil {
 		return err
 	}
 	x.mu.Lock()
 	defer x.mu.Unlock()
-	x.words = len(t.Code)
-	x.ids = append(x.ids, id)
+	if x.byName == nil {
+		x.byName = map[string]int32{}
+	}
+	s, ok := x.byName[id]
+	if !ok {
+		s = int32(len(x.names))
+		x.byName[id] = s
+		x.names = append(x.names, id)
+	}
+	x.subject = append(x.subject, s)
 	x.code = append(x.code, t.Code...)
 	x.mask = append(x.mask, t.Mask...)
 	return nil
@@ -174,7 +186,7 @@ func (x *Index) Add(id string, t *Template) error {
 func (x *Index) Len() int {
 	x.mu.RLock()
 	defer x.mu.RUnlock()
-	return len(x.ids)
+	return len(x.subject)
 }
 
 // Match is one candidate of a search.
@@ -184,48 +196,66 @@ type Match struct {
 	Distance float64 `json:"distance"`
 }
 
-// Search compares the probe with every template on all cores and returns the k best ids
-// (each id once, with its best template), best first; ties are broken by id.
+// Search compares the probe with every template on all cores and returns the k best ids,
+// best first; ties are broken by id.
 func (x *Index) Search(p *Probe, k int) []Match {
 	x.mu.RLock()
 	defer x.mu.RUnlock()
-	n := len(x.ids)
+	n := len(x.subject)
 	if n == 0 || k <= 0 {
 		return nil
 	}
+	const w = codeWordsFixed
 	workers := max(1, min(runtime.GOMAXPROCS(0), n/256))
-	dist := make([]float64, n)
+	dist := make([]float32, n)
 	var wg sync.WaitGroup
 	for wk := range workers {
 		lo, hi := wk*n/workers, (wk+1)*n/workers
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			w := x.words
 			for i := lo; i < hi; i++ {
-				dist[i] = p.distance(x.code[i*w:(i+1)*w], x.mask[i*w:(i+1)*w], nil)
+				dist[i] = float32(p.distance(x.code[i*w:(i+1)*w], x.mask[i*w:(i+1)*w], nil))
 			}
 		}()
 	}
 	wg.Wait()
-	best := map[string]float64{}
+	best := make([]float32, len(x.names))
+	for i := range best {
+		best[i] = 2
+	}
 	for i, d := range dist {
-		if b, ok := best[x.ids[i]]; !ok || d < b {
-			best[x.ids[i]] = d
+		if s := x.subject[i]; d < best[s] {
+			best[s] = d
 		}
 	}
-	out := make([]Match, 0, len(best))
-	for id, d := range best {
-		out = append(out, Match{ID: id, Distance: d, Score: calibration.Apply(1 - d)})
+	order := make([]int32, len(best))
+	for i := range order {
+		order[i] = int32(i)
 	}
-	sort.Slice(out, func(i, j int) bool {
-		if out[i].Distance != out[j].Distance {
-			return out[i].Distance < out[j].Distance
+	less := func(a, b int32) bool {
+		if best[a] != best[b] {
+			return best[a] < best[b]
 		}
-		return out[i].ID < out[j].ID
-	})
-	if len(out) > k {
-		out = out[:k]
+		return x.names[a] < x.names[b]
+	}
+	// Partial selection: keep the k best in a small sorted slice.
+	var top []int32
+	for _, s := range order {
+		if len(top) == k && !less(s, top[k-1]) {
+			continue
+		}
+		i := sort.Search(len(top), func(i int) bool { return less(s, top[i]) })
+		if len(top) < k {
+			top = append(top, 0)
+		}
+		copy(top[i+1:], top[i:len(top)-1])
+		top[i] = s
+	}
+	out := make([]Match, len(top))
+	for i, s := range top {
+		d := float64(best[s])
+		out[i] = Match{ID: x.names[s], Distance: d, Score: calibration.Apply(1 - d)}
 	}
 	return out
 }

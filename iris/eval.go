@@ -17,6 +17,7 @@ import (
 type EvalOptions struct {
 	DebugDir string // when set, every image's overlay and strip PNGs are written here
 	Workers  int    // extraction goroutines; 0 means GOMAXPROCS
+	MaxEyes  int    // when > 0, only the first MaxEyes eye folders (in name order) are used
 }
 
 // EvalResult is the outcome of Evaluate on one folder of eyes.
@@ -81,7 +82,7 @@ func Evaluate(dir string, opts *EvalOptions) (*EvalResult, error) {
 	var imgs []*evalImage
 	eyes := 0
 	for _, e := range ents {
-		if !e.IsDir() {
+		if !e.IsDir() || (opts.MaxEyes > 0 && eyes == opts.MaxEyes) {
 			continue
 		}
 		files, err := os.ReadDir(filepath.Join(dir, e.Name()))
