@@ -38,7 +38,7 @@ func DecodeImage(data []byte) (*image.Gray, error) {
 }
 
 func toGray(img image.Image) *image.Gray {
-	if g, ok := img.(*image.Gray); ok {
+	if g, ok := img.(*image.Gray); ok && g.Rect.Min == (image.Point{}) {
 		return g
 	}
 	b := img.Bounds()

@@ -161,3 +161,24 @@ func TestBadInput(t *testing.T) {
 		}
 	}
 }
+
+// TestOddImages feeds images of unusual shapes and content; none may panic, and none of
+// them holds an eye.
+func TestOddImages(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 3))
+	for _, sz := range [][2]int{{120, 120}, {130, 2000}, {2000, 130}, {640, 480}, {1280, 1024}} {
+		img := image.NewGray(image.Rect(0, 0, sz[0], sz[1]))
+		for i := range img.Pix {
+			img.Pix[i] = uint8(rng.IntN(256))
+		}
+		if tp, _, err := Extract(img, nil); tp != nil || err == nil {
+			t.Errorf("%d×%d noise enrolled", sz[0], sz[1])
+		}
+	}
+	// An eye inside a larger canvas whose origin is not (0, 0).
+	eye := Synthesize(SynthEye{Texture: 9, Capture: 9, Reflections: 2})
+	sub := eye.SubImage(image.Rect(10, 10, 310, 270)).(*image.Gray)
+	if _, _, err := Extract(sub, nil); err != nil {
+		t.Errorf("sub-image: %v", err)
+	}
+}
