@@ -243,9 +243,20 @@ func (n *Node) startServer() error {
 	opts.LeafNode.ReconnectInterval = time.Second
 	for _, p := range c.Partners {
 		acc := accs[account(p.ID)]
-		opts.Users = append(opts.Users, &server.User{Username: "local-" + p.ID, Password: localPassword(n.opts.Key, p.ID), Account: acc})
+		opts.Users = append(opts.Users, &server.User{
+			Username: "local-" + p.ID, Password: localPassword(n.opts.Key, p.ID), Account: acc,
+			AllowedConnectionTypes: map[string]struct{}{"IN_PROCESS": {}},
+		})
+		deny := denyImports(c.Node, p.ID)
 		if p.Link.Dial == "" {
-			opts.LeafNode.Users = append(opts.LeafNode.Users, &server.User{Username: p.ID, Password: p.Link.Secret, Account: acc})
+			// An account user limited to leaf connections, not a leafnodes{authorization}
+			// user: the server applies permissions to the former only. They read from the
+			// leaf's side: what it may publish is what it may send in.
+			opts.Users = append(opts.Users, &server.User{
+				Username: p.ID, Password: p.Link.Secret, Account: acc,
+				Permissions:            &server.Permissions{Publish: &server.SubjectPermission{Deny: deny}},
+				AllowedConnectionTypes: map[string]struct{}{"LEAFNODE": {}},
+			})
 			continue
 		}
 		u, err := url.Parse(p.Link.Dial)
@@ -259,13 +270,11 @@ func (n *Node) startServer() error {
 			cl.ServerName = u.Hostname()
 		}
 		opts.LeafNode.Remotes = append(opts.LeafNode.Remotes, &server.RemoteLeafOpts{
-			LocalAccount: account(p.ID), URLs: []*url.URL{u}, TLS: true, TLSConfig: cl, TLSTimeout: 5,
+			LocalAccount: account(p.ID), URLs: []*url.URL{u}, TLS: true, TLSConfig: cl, TLSTimeout: 5, DenyImports: deny,
 		})
 	}
-	if len(opts.LeafNode.Users) == 0 && c.NATS.LeafListen != "" {
-		// A listener with no users would admit any leaf into the global account.
-		opts.LeafNode.Users = []*server.User{{Username: "-", Password: newID()}}
-	}
+	// Leaf connections authenticate against opts.Users (always non-empty: the local
+	// users), so none is admitted without a partner's user and secret.
 	srv, err := server.NewServer(opts)
 	if err != nil {
 		return fmt.Errorf("federation: embedded NATS: %w", err)
@@ -277,6 +286,24 @@ func (n *Node) startServer() error {
 	}
 	n.srv = srv
 	return nil
+}
+
+// denyImports lists what a partner may not send into the account this node keeps for
+// it: the JetStream API that administers streams and the account (so that it cannot
+// delete, purge or reconfigure this node's streams), every API call and acknowledgement on
+// the stream of what this node received from it (so that it cannot make the node skip
+// events), and publications into this node's outgoing subjects. What sourcing needs
+// stays open: creating and deleting consumers on OUT_<self>, flow control, and replies.
+func denyImports(self, partner string) []string {
+	in := inStream(partner)
+	deny := []string{"$JS.ACK." + in + ".>", "fed.ev." + self + ".>"}
+	// The domain's form, as a partner sends it, and the local form too (a partner has no
+	// business with this node's API under either name).
+	for _, api := range []string{"$JS." + self + ".API.", "$JS.API."} {
+		deny = append(deny, api+"STREAM.>", api+"ACCOUNT.>", api+"META.>", api+"SERVER.>",
+			api+"CONSUMER.*."+in, api+"CONSUMER.*."+in+".>", api+"CONSUMER.*.*."+in+".>")
+	}
+	return deny
 }
 
 // localPassword derives the password of the node's own in-process user for a partner's

@@ -142,3 +142,58 @@ func TestLinkNeedsCertificateAndSecret(t *testing.T) {
 		t.Error("linked with a certificate of another authority")
 	}
 }
+
+// A partner cannot administer the streams of the account kept for it, acknowledge the
+// node's consumer, or publish into its outgoing subjects; sourcing still works.
+func TestPartnerCannotAdminister(t *testing.T) {
+	w := newWorld(t, "hq", "border")
+	w.link("border", "hq", "", []Agreement{agree(Templates, "border-control")}, []Agreement{agree(Templates, "border-control")})
+	hq, border := w.start("hq"), w.start("border")
+	border.waitLinked("hq")
+	hq.waitLinked("border")
+	ctx := context.Background()
+	// Both directions: border dials (remote's deny list), hq accepts (leaf user's).
+	for _, c := range []struct {
+		from, to *testNode
+	}{{border, hq}, {hq, border}} {
+		nc := c.from.links[c.to.id].nc
+		for _, subj := range []string{
+			"$JS." + c.to.id + ".API.STREAM.DELETE." + inStream(c.from.id),
+			"$JS." + c.to.id + ".API.STREAM.PURGE." + outStream(c.to.id),
+			"$JS." + c.to.id + ".API.CONSUMER.DELETE." + inStream(c.from.id) + ".apply",
+			"$JS." + c.to.id + ".API.ACCOUNT.PURGE",
+		} {
+			if m, err := nc.Request(subj, nil, 500*time.Millisecond); err == nil {
+				t.Errorf("%s -> %s %s: answered %s", c.from.id, c.to.id, subj, m.Data)
+			}
+		}
+		// A control: the API that sourcing needs does answer (here, an invalid request).
+		if _, err := nc.Request("$JS."+c.to.id+".API.CONSUMER.CREATE."+outStream(c.to.id), nil, 5*time.Second); err != nil {
+			t.Errorf("%s -> %s: consumer API closed: %v", c.from.id, c.to.id, err)
+		}
+		if err := nc.Publish("fed.ev."+c.to.id+".enrol", []byte("{}")); err != nil {
+			t.Fatal(err)
+		}
+		nc.Flush()
+	}
+	for _, n := range []*testNode{hq, border} {
+		for _, name := range []string{inStream(map[string]string{"hq": "border", "border": "hq"}[n.id]), outStream(n.id)} {
+			st, err := n.links[map[string]string{"hq": "border", "border": "hq"}[n.id]].js.Stream(ctx, name)
+			if err != nil {
+				t.Fatalf("%s: stream %s: %v", n.id, name, err)
+			}
+			if name == outStream(n.id) && st.CachedInfo().State.Msgs != 0 {
+				t.Errorf("%s: %d messages injected into %s", n.id, st.CachedInfo().State.Msgs, name)
+			}
+		}
+	}
+	// Sourcing works both ways.
+	if _, err := hq.Publish(ctx, hq.enrol("P-1", "N", "suspect", store.WatchAlert, []byte("T1"))); err != nil {
+		t.Fatal(err)
+	}
+	border.wait(1, 10*time.Second)
+	if _, err := border.Publish(ctx, border.enrol("B-1", "N", "suspect", store.WatchAlert, []byte("T1"))); err != nil {
+		t.Fatal(err)
+	}
+	hq.wait(1, 10*time.Second)
+}
