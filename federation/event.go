@@ -2,6 +2,7 @@ package federation
 
 import (
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
 	"slices"
@@ -30,6 +31,11 @@ const (
 
 // Change is what the node reports to Publish after a change has committed.
 type Change struct {
+	// ID, when set, names the change for good (e.g. the audit sequence number of its
+	// commit, or the encounter ID): the events made from it get IDs derived from it, so
+	// that publishing the same change again after a crash or a failed Publish reaches
+	// each partner once. Empty, the events get random IDs.
+	ID   string
 	Kind Kind // enrol, update, encounter or delete
 	// Person after the change (for a deletion: as it was before; for an encounter: the
 	// person encountered).
@@ -158,8 +164,13 @@ func (c *Config) Outgoing(ch Change, now time.Time) []*Event {
 		if !pushes(a) {
 			continue
 		}
+		id := newID()
+		if ch.ID != "" {
+			h := sha256.Sum256([]byte("biomesh-federation-event-id\x00" + c.Node + "\x00" + ch.ID + "\x00" + pt.ID))
+			id = hex.EncodeToString(h[:16])
+		}
 		ev := &Event{
-			ID: newID(), Origin: c.Node, To: pt.ID, Kind: kind, Time: now.UTC(),
+			ID: id, Origin: c.Node, To: pt.ID, Kind: kind, Time: now.UTC(),
 			Purpose: a.Purpose, Level: a.Level, Ref: Ref(c.Node, p.ID),
 		}
 		switch kind {

@@ -131,3 +131,34 @@ func TestLongOutage(t *testing.T) {
 	}
 	border.quiet(500 * time.Millisecond)
 }
+
+// Publishing the same change again (after a crash, or a Publish that failed half way)
+// reaches the partner once.
+func TestPublishAgain(t *testing.T) {
+	w := newWorld(t, "hq", "border")
+	w.link("border", "hq", "", nil, []Agreement{agree(Templates, "border-control")})
+	hq, border := w.start("hq"), w.start("border")
+	border.waitLinked("hq")
+	ctx := context.Background()
+	ch := hq.enrol("P-1", "N", "suspect", store.WatchAlert, []byte("T1"))
+	ch.ID = "audit-42"
+	for range 3 {
+		if _, err := hq.Publish(ctx, ch); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ch.ID = "audit-43"
+	if _, err := hq.Publish(ctx, ch); err != nil {
+		t.Fatal(err)
+	}
+	got := border.wait(2, 10*time.Second)
+	if got[0].ID == got[1].ID {
+		t.Fatal("two changes, one event ID")
+	}
+	border.quiet(500 * time.Millisecond)
+	for _, e := range border.audits("federation.event") {
+		if e.Result != "accepted enrol" {
+			t.Fatalf("%+v", e)
+		}
+	}
+}
