@@ -36,7 +36,7 @@
 //	templates   pushed: reference number, category, watch level, templates of the agreed
 //	            modalities; encounters with watched persons (time and place)
 //	full        pushed: also the biographic record and images; encounters also with
-//	            coordinates, unit and outcome
+//	            the person's record, coordinates, unit and outcome
 //
 // A change goes to a partner under the agreement in force that covers the person with the
 // highest level; an update that takes a person out of every agreement with a partner that

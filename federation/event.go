@@ -187,6 +187,7 @@ func (c *Config) Outgoing(ch Change, now time.Time) []*Event {
 			if a.Level == Full {
 				ev.Encounter.Lat, ev.Encounter.Lon = e.Lat, e.Lon
 				ev.Encounter.Unit, ev.Encounter.Outcome = e.Unit, e.Outcome
+				ev.Person = sharePerson(p) // who was seen, for the partner's alert
 			}
 		}
 		out = append(out, ev)

@@ -72,7 +72,7 @@ func TestOutgoing(t *testing.T) {
 			[]string{"full:withdraw:full:", "tpl:withdraw:templates:"}},
 		{"update of a never-shared person", Change{Kind: KindUpdate, Person: person("traveller", store.WatchNone), Previous: person("traveller", store.WatchAlert)}, nil},
 		{"encounter with a watched person", Change{Kind: KindEncounter, Person: person("detainee", store.WatchDetain), Encounter: enc},
-			[]string{"full:encounter:full::unit", "tpl:encounter:templates:"}},
+			[]string{"full:encounter:full::Name:unit", "tpl:encounter:templates:"}},
 		{"encounter with an unwatched person", Change{Kind: KindEncounter, Person: person("detainee", store.WatchNone), Encounter: enc}, nil},
 		{"deletion", Change{Kind: KindDelete, Person: person("detainee", store.WatchNone)},
 			[]string{"full:delete:templates:", "tpl:delete:templates:"}},
