@@ -14,10 +14,11 @@ import (
 	"time"
 
 	"github.com/biomesh/biomesh/audit"
+	"github.com/biomesh/biomesh/dna"
+	"github.com/biomesh/biomesh/federation"
 	"github.com/biomesh/biomesh/fingerprint"
 	"github.com/biomesh/biomesh/fingerprint/match"
 	"github.com/biomesh/biomesh/gallery"
-	"github.com/biomesh/biomesh/federation"
 	"github.com/biomesh/biomesh/store"
 )
 
@@ -157,11 +158,19 @@ func (s *Server) mergeConflict(w http.ResponseWriter, r *http.Request, c *caller
 	// The merge is committed; the gallery follows it. Should reading the samples back fail,
 	// the node would search stale fingers until restarted, so that is logged loudly.
 	s.fingers.g.Remove(gone)
+	s.dna.removePerson(gone)
 	ss, err := s.st.Samples(r.Context(), keep)
 	if err == nil {
 		var fs []gallery.Sample[*match.Candidate]
 		if fs, err = fingerSamples(ss); err == nil {
 			s.fingers.g.Put(keep, fs)
+		}
+		s.dna.removePerson(keep)
+		for _, sm := range ss {
+			var p dna.Profile
+			if sm.Modality == store.DNA && p.UnmarshalBinary(sm.Template) == nil {
+				s.dna.put(keep, sm.ID, &p)
+			}
 		}
 	}
 	if err != nil {

@@ -153,6 +153,7 @@ type candidate struct {
 	PersonID string             `json:"person_id"`
 	Score    float64            `json:"score"`
 	Fingers  []float64          `json:"finger_scores,omitempty"` // per probe finger, in request order
+	DNA      float64            `json:"dna_score,omitempty"`     // the DNA profiles' part of Score
 	Person   *store.Person      `json:"person,omitempty"`        // for callers who may see it
 	Watch    store.WatchLevel   `json:"watch,omitempty"`
 	perMod   map[string]float64 // modality → fused score
@@ -163,28 +164,40 @@ type candidate struct {
 // number of probe samples that took part (the fusion's degrees of freedom).
 func (s *Server) search(samples []*sample, k int) ([]candidate, int, error) {
 	probes := fingerProbes(samples)
-	if len(probes) == 0 {
-		return nil, 0, bad(422, "no searchable sample: only finger samples can be searched on this node")
+	dnaScores, dnaProbes := s.searchDNA(samples)
+	if len(probes) == 0 && dnaProbes == 0 {
+		return nil, 0, bad(422, "no searchable sample: fingers, and DNA profiles when the node has frequency tables, are searched on this node")
 	}
-	subjects, _ := s.fingers.g.Len()
-	if subjects == 0 {
-		return nil, len(probes), nil
+	var out []candidate
+	if subjects, _ := s.fingers.g.Len(); len(probes) > 0 && subjects > 0 {
+		// Ask each modality for more than k so that fusion across modalities rarely misses a
+		// person who is strong in one and absent from another's top list.
+		found, err := s.fingers.g.Search(probes, max(k, 50))
+		if err != nil {
+			return nil, 0, err
+		}
+		out = make([]candidate, 0, len(found))
+		for _, c := range found {
+			out = append(out, candidate{PersonID: c.Subject, Score: c.Score, Fingers: c.Scores, perMod: map[string]float64{"finger": c.Score}})
+		}
 	}
-	// Ask each modality for more than k so that fusion across modalities rarely misses a
-	// person who is strong in one and absent from another's top list.
-	found, err := s.fingers.g.Search(probes, max(k, 50))
-	if err != nil {
-		return nil, 0, err
+	// DNA evidence adds on the same scale; a person found by DNA alone is a candidate too.
+	for i := range out {
+		if sc, ok := dnaScores[out[i].PersonID]; ok {
+			out[i].Score += sc
+			out[i].DNA = round2(sc)
+			out[i].perMod["dna"] = sc
+			delete(dnaScores, out[i].PersonID)
+		}
 	}
-	out := make([]candidate, 0, len(found))
-	for _, c := range found {
-		out = append(out, candidate{PersonID: c.Subject, Score: c.Score, Fingers: c.Scores, perMod: map[string]float64{"finger": c.Score}})
+	for id, sc := range dnaScores {
+		out = append(out, candidate{PersonID: id, Score: sc, DNA: round2(sc), perMod: map[string]float64{"dna": sc}})
 	}
 	sort.SliceStable(out, func(i, j int) bool { return out[i].Score > out[j].Score })
 	if len(out) > k {
 		out = out[:k]
 	}
-	return out, len(probes), nil
+	return out, len(probes) + dnaProbes, nil
 }
 
 // searchRecent compares the samples against persons enrolled since the recent log's

@@ -206,6 +206,7 @@ func (s *Server) enrolDecoded(w http.ResponseWriter, r *http.Request, c *caller,
 				samples[i].rec.ID = recs[i].ID
 			}
 			s.fingers.add(best.ID, samples)
+			s.dna.add(best.ID, samples)
 			s.recent.add(best.ID, samples)
 			s.publish(r.Context(), federation.Change{Kind: federation.KindUpdate, Person: best})
 			resp.PersonID, resp.Duplicate, resp.Samples = best.ID, true, samplesOut(samples)
@@ -239,6 +240,7 @@ func (s *Server) enrolDecoded(w http.ResponseWriter, r *http.Request, c *caller,
 		samples[i].rec.ID = recs[i].ID
 	}
 	s.fingers.add(resp.PersonID, samples)
+	s.dna.add(resp.PersonID, samples)
 	s.recent.add(resp.PersonID, samples)
 	resp.Samples = samplesOut(samples)
 	if resp.Created {
@@ -293,17 +295,21 @@ func personOf(p *store.Person) *personIn {
 // dedupSamples picks the finger samples searched for duplicates at enrolment: the n of best
 // quality, ties kept in request order.
 func dedupSamples(samples []*sample, n int) []*sample {
-	var fs []*sample
+	var fs, profiles []*sample
 	for _, s := range samples {
-		if s.finger != nil {
+		switch {
+		case s.finger != nil:
 			fs = append(fs, s)
+		case s.profile != nil:
+			profiles = append(profiles, s)
 		}
 	}
 	slices.SortStableFunc(fs, func(a, b *sample) int { return b.rec.Quality - a.rec.Quality })
 	if len(fs) > n {
 		fs = fs[:n]
 	}
-	return fs
+	// DNA profiles are searched as they are: a search over the DNA database is cheap.
+	return append(fs, profiles...)
 }
 
 func cmpScore(a, b float64) int {
@@ -556,6 +562,7 @@ func (s *Server) deletePerson(w http.ResponseWriter, r *http.Request, c *caller)
 		return err
 	}
 	s.fingers.g.Remove(p.ID)
+	s.dna.removePerson(p.ID)
 	s.publish(r.Context(), federation.Change{Kind: federation.KindDelete, Person: p})
 	writeJSON(w, http.StatusOK, map[string]any{"deleted": p.ID})
 	return nil
@@ -628,6 +635,23 @@ func (s *Server) addFamily(w http.ResponseWriter, r *http.Request, c *caller) er
 	}
 	l := &store.FamilyLink{PersonID: p.ID, RelativeID: req.RelativeID, Relation: req.Relation, Status: "claimed",
 		Note: req.Note, Created: s.cfg.Now().UTC(), CreatedBy: c.ID}
+	// A claim both persons' DNA can test is tested: confirmed, refuted or left claimed,
+	// with the likelihood ratio (the smallest over the populations of the tables).
+	if k, err := s.kinship(r.Context(), p.ID, req.RelativeID, req.Relation); err != nil {
+		return err
+	} else if k != nil {
+		switch k.Verdict {
+		case "supported":
+			l.Status = "confirmed-dna"
+		case "contradicted":
+			l.Status = "refuted-dna"
+		}
+		dnaNote := fmt.Sprintf("DNA %s: LR %.3g (%s, %s), %d loci", k.Relationship, k.LR, k.Verbal, k.Population, len(k.Loci))
+		if k.Inconsistent > 0 {
+			dnaNote += fmt.Sprintf(", %d inconsistent", k.Inconsistent)
+		}
+		l.Note = strings.TrimSpace(l.Note + "\n" + dnaNote)
+	}
 	if err := s.st.AddFamilyLink(r.Context(), l, s.entry(c, "family.add", p.ID, "ok: "+req.Relation+" "+req.RelativeID)); err != nil {
 		return err
 	}

@@ -157,6 +157,7 @@ func (s *Server) expire(ctx context.Context) (int, error) {
 				err := s.st.DeletePerson(ctx, store.Deletion{PersonID: p.ID, Reason: reason, By: "system", At: now}, a)
 				if err == nil {
 					s.fingers.g.Remove(p.ID)
+					s.dna.removePerson(p.ID)
 				}
 				s.enrolMu.Unlock()
 				if err == nil {

@@ -42,7 +42,7 @@ func TestRetention(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, p := range []struct{ id, cat string }{{"P-trav", "traveller"}, {"P-trav2", "traveller"}, {"P-det", "detainee"}, {"P-dp", "displaced person"}} {
+	for _, p := range []struct{ id, cat string }{{"P-trav", "traveller"}, {"P-trav2", "traveller"}, {"P-det", "detainee"}, {"P-dp", "displaced-person"}} {
 		a := &audit.Entry{Time: t0, User: "test", Org: "unit-a", Role: "admin", Action: "person.enrol", Target: p.id}
 		if err := st.CreatePerson(ctx, &store.Person{ID: p.id, Org: "unit-a", Name: p.id, Category: p.cat, Created: t0, Updated: t0}, nil, a); err != nil {
 			t.Fatal(err)

@@ -13,9 +13,11 @@ import (
 	"mime"
 	"mime/multipart"
 	"net/http"
+	"strings"
 	"sync"
 	"time"
 
+	"github.com/biomesh/biomesh/dna"
 	"github.com/biomesh/biomesh/fingerprint"
 	"github.com/biomesh/biomesh/fingerprint/input"
 	"github.com/biomesh/biomesh/fingerprint/match"
@@ -35,6 +37,9 @@ type sampleIn struct {
 	Resolution int            `json:"resolution"` // pixels per inch of the image; 0: from the file, else 500
 	Device     string         `json:"device"`
 	Captured   time.Time      `json:"captured"`
+	// Profile is a DNA sample's STR profile, in package dna's JSON form:
+	// {"loci": {"D3S1358": ["15", "16"], ...}, "population": "...", "mixture": false}.
+	Profile json.RawMessage `json:"profile"`
 }
 
 // sample is a decoded sample: the record to store, plus the prepared template for search.
@@ -42,6 +47,7 @@ type sample struct {
 	rec      store.Sample
 	finger   *fingerprint.Template // fingers only
 	cand     *match.Candidate      // enrolled fingers: the gallery form (also stored, rec.Prepared)
+	profile  *dna.Profile          // DNA samples
 	name     string                // "samples[3]" for error messages
 	warnings []string
 }
@@ -248,7 +254,17 @@ func checkSample(name string, in *sampleIn) error {
 			return bad(http.StatusUnprocessableEntity, "%s: %s templates are not supported by this node (no %s engine built in); send the image", name, in.Modality, in.Modality)
 		}
 	case store.DNA:
-		return bad(http.StatusUnprocessableEntity, "%s: DNA profiles are not supported by this node yet (no DNA engine built in)", name)
+		if in.Position != nil && *in.Position != 0 {
+			return bad(http.StatusBadRequest, "%s: a DNA sample has no position", name)
+		}
+		zero := 0
+		in.Position = &zero
+		if len(in.Profile) == 0 {
+			return bad(http.StatusBadRequest, "%s: a DNA sample needs its STR profile (profile)", name)
+		}
+		if len(in.Image) != 0 || len(in.Template) != 0 {
+			return bad(http.StatusBadRequest, "%s: a DNA sample is a profile, without image or template", name)
+		}
 	default:
 		return bad(http.StatusBadRequest, "%s: unknown modality %q (finger, face, iris or dna)", name, in.Modality)
 	}
@@ -300,6 +316,22 @@ func (s *Server) decodeSample(name string, in *sampleIn, forEnrolment bool) (*sa
 			}
 			sm.cand = match.NewCandidate(&stored)
 			sm.rec.Prepared, _ = sm.cand.MarshalBinary()
+		}
+	case store.DNA:
+		p, pop, err := decodeDNA(name, in)
+		if err != nil {
+			return nil, err
+		}
+		if sm.rec.Template, err = p.MarshalBinary(); err != nil {
+			return nil, bad(http.StatusUnprocessableEntity, "%s.profile: %v", name, err)
+		}
+		sm.profile = p
+		sm.rec.Quality = min(100, 5*p.Counted())
+		if pop != "" {
+			sm.rec.Device = strings.TrimSpace(sm.rec.Device + " population " + pop)
+		}
+		if len(s.cfg.DNATables) == 0 {
+			sm.warnings = append(sm.warnings, name+": DNA profile stored but not searchable: the node has no allele frequency tables (serve --dna-frequencies)")
 		}
 	default:
 		sm.warnings = append(sm.warnings, fmt.Sprintf("%s: %s image stored but not searchable: no %s engine is built into this node", name, in.Modality, in.Modality))

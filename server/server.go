@@ -27,6 +27,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/biomesh/biomesh/dna"
 	"github.com/biomesh/biomesh/federation"
 	"github.com/biomesh/biomesh/store"
 )
@@ -58,6 +59,9 @@ type Config struct {
 	// RetentionInterval (default one hour).
 	Retention         Retention
 	RetentionInterval time.Duration
+	// DNATables are the allele frequency tables DNA matches are scored and kinship is
+	// computed with (dna.LoadTables); without them DNA profiles are stored, not searched.
+	DNATables dna.Tables
 }
 
 func (c *Config) withDefaults() Config {
@@ -94,6 +98,7 @@ type Server struct {
 	cfg     Config
 	st      store.Store
 	fingers *fingerGallery
+	dna     *dnaGallery
 	alerts  *hub
 	extract chan struct{} // semaphore bounding concurrent extractions
 
@@ -122,6 +127,7 @@ func New(ctx context.Context, st store.Store, cfg Config) (*Server, error) {
 		cfg:     c,
 		st:      st,
 		fingers: newFingerGallery(),
+		dna:     newDNAGallery(),
 		alerts:  newHub(256),
 		extract: make(chan struct{}, c.Workers),
 		recent:  newRecentLog(),
@@ -131,6 +137,9 @@ func New(ctx context.Context, st store.Store, cfg Config) (*Server, error) {
 	t0 := time.Now()
 	if err := s.fingers.load(ctx, st); err != nil {
 		return nil, fmt.Errorf("loading the finger gallery: %w", err)
+	}
+	if err := s.dna.load(ctx, st); err != nil {
+		return nil, fmt.Errorf("loading the DNA database: %w", err)
 	}
 	subjects, samples := s.fingers.g.Len()
 	c.Logger.Info("galleries loaded", "persons", subjects, "fingers", samples, "took", time.Since(t0).Round(time.Millisecond))

@@ -16,6 +16,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/biomesh/biomesh/audit"
+	"github.com/biomesh/biomesh/dna"
 	"github.com/biomesh/biomesh/federation"
 	"github.com/biomesh/biomesh/server"
 	"github.com/biomesh/biomesh/store/sqlite"
@@ -36,6 +37,7 @@ func newServeCmd() *cobra.Command {
 		data, listen, org, tokenFile string
 		tlsCert, tlsKey, tlsClientCA string
 		retention, fedConfig         string
+		dnaFreqs                     []string
 		demo                         bool
 		cfg                          server.Config
 	)
@@ -56,6 +58,17 @@ already on disk.`,
 			tlsCfg, err := serverTLS(tlsCert, tlsKey, tlsClientCA)
 			if err != nil {
 				return err
+			}
+			for _, path := range dnaFreqs {
+				ts, err := dna.LoadTables(path)
+				if err != nil {
+					return fmt.Errorf("--dna-frequencies: %w", err)
+				}
+				if cfg.DNATables == nil {
+					cfg.DNATables = ts
+				} else if err := cfg.DNATables.Merge(ts); err != nil {
+					return fmt.Errorf("--dna-frequencies: %w", err)
+				}
 			}
 			if retention != "" {
 				if cfg.Retention, err = server.LoadRetention(retention); err != nil {
@@ -140,6 +153,7 @@ already on disk.`,
 	f.Float64Var(&cfg.FMR, "fmr", 0.0001, "false match rate at which 1:1 verification decides")
 	f.Int64Var(&cfg.MaxBody, "max-body", 64<<20, "largest request body, bytes")
 	f.IntVar(&cfg.DedupFingers, "dedup-fingers", 4, "best-quality fingers of an enrolment searched for duplicates")
+	f.StringArrayVar(&dnaFreqs, "dna-frequencies", nil, "allele frequency table for scoring DNA matches and kinship (repeatable; the long CSV/TSV format of package dna, or the FBI and UK tables)")
 	f.StringVar(&fedConfig, "federation", "", "federation configuration (YAML): partners, links and sharing agreements; see the federation package")
 	f.StringVar(&retention, "retention", "", `retention policy, a JSON file: {"traveller": {"expire_after": "90d"}, "detainee": {"keep_for": "10y"}}`)
 	return c
