@@ -157,6 +157,18 @@ func TestPartnerCannotAdminister(t *testing.T) {
 		from, to *testNode
 	}{{border, hq}, {hq, border}} {
 		nc := c.from.links[c.to.id].nc
+		// First a control, which also waits until the API's interest has crossed the
+		// link: the API that sourcing needs does answer (here, an invalid request).
+		for deadline := time.Now().Add(10 * time.Second); ; {
+			_, err := nc.Request("$JS."+c.to.id+".API.CONSUMER.CREATE."+outStream(c.to.id), nil, 2*time.Second)
+			if err == nil {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("%s -> %s: consumer API closed: %v", c.from.id, c.to.id, err)
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
 		for _, subj := range []string{
 			"$JS." + c.to.id + ".API.STREAM.DELETE." + inStream(c.from.id),
 			"$JS." + c.to.id + ".API.STREAM.PURGE." + outStream(c.to.id),
@@ -166,10 +178,6 @@ func TestPartnerCannotAdminister(t *testing.T) {
 			if m, err := nc.Request(subj, nil, 500*time.Millisecond); err == nil {
 				t.Errorf("%s -> %s %s: answered %s", c.from.id, c.to.id, subj, m.Data)
 			}
-		}
-		// A control: the API that sourcing needs does answer (here, an invalid request).
-		if _, err := nc.Request("$JS."+c.to.id+".API.CONSUMER.CREATE."+outStream(c.to.id), nil, 5*time.Second); err != nil {
-			t.Errorf("%s -> %s: consumer API closed: %v", c.from.id, c.to.id, err)
 		}
 		if err := nc.Publish("fed.ev."+c.to.id+".enrol", []byte("{}")); err != nil {
 			t.Fatal(err)
