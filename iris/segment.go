@@ -470,14 +470,14 @@ func (s *seg) fitLid(ic, pc Circle, side float64) lid {
 	best := lid{}
 	bestScore := p.lidMinContrast
 	const d = 3 // half-distance of the grey-level difference across the arc
+	diffs := make([]float32, 0, int(ic.R)+2)
 	for _, xo := range []float64{-0.2, 0, 0.2} {
 		xc := ic.X + xo*ic.R
 		for _, k := range []float64{1.2, 1.8, 3, 6} {
 			a := side / (2 * k * ic.R)
 			for t := 0.0; t <= ic.R; t++ {
 				yv := ic.Y - side*(ic.R-t) // from the iris top (bottom) towards its centre
-				var sum float64
-				n := 0
+				diffs = diffs[:0]
 				for x := ic.X - ic.R; x <= ic.X+ic.R; x += 2 {
 					y := yv + a*(x-xc)*(x-xc)
 					if dx, dy := x-ic.X, y-ic.Y; dx*dx+dy*dy > (ic.R-2)*(ic.R-2) {
@@ -491,13 +491,13 @@ func (s *seg) fitLid(ic, pc Circle, side float64) lid {
 					if !ok1 || !ok2 {
 						continue
 					}
-					sum += float64(o - i)
-					n++
+					diffs = append(diffs, o-i)
 				}
-				if n < p.lidMinInside {
+				if len(diffs) < p.lidMinInside {
 					continue
 				}
-				if c := math.Abs(sum / float64(n)); c > bestScore {
+				// The median step along the arc: the lid edge must run along most of it.
+				if c := math.Abs(float64(quickMedian(diffs))); c > bestScore {
 					bestScore = c
 					best = lid{true, xc / s.scale, yv / s.scale, a * s.scale, c}
 				}
