@@ -19,6 +19,7 @@ func newEnrollCmd(o *clientOpts) *cobra.Command {
 		aliases  []string
 		personID string
 		face     string
+		dnaFile  string
 		dpi      int
 	)
 	c := &cobra.Command{
@@ -53,8 +54,15 @@ Each FINGER is POS=PATH (POS 1–10: 1 right thumb … 10 left little; 0 or unkn
 				return err
 			}
 			files, err := fingerArgs(args)
-			if err != nil && !(len(args) == 0 && face != "") {
+			if err != nil && !(len(args) == 0 && (face != "" || dnaFile != "")) {
 				return err
+			}
+			if dnaFile != "" {
+				f, err := dnaSample(dnaFile)
+				if err != nil {
+					return err
+				}
+				files = append(files, f)
 			}
 			if face != "" {
 				f, err := readSample(face, face, "face")
@@ -98,6 +106,7 @@ Each FINGER is POS=PATH (POS 1–10: 1 right thumb … 10 left little; 0 or unkn
 	f.StringVar(&p.category, "category", "", "category: "+strings.Join(store.Categories, ", "))
 	f.StringVar(&p.custody, "custody", "", "custody notes")
 	f.StringVar(&personID, "person", "", "add the samples to this existing person (P-…) instead of creating one")
+	f.StringVar(&dnaFile, "dna", "", "a DNA STR profile (JSON: {\"loci\": {\"D3S1358\": [\"15\", \"16\"], ...}}), searched and used for kinship")
 	f.StringVar(&face, "face", "", "a face photo to store with the record (not searchable on this node)")
 	addDPIFlag(c, &dpi)
 	return c

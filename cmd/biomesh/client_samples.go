@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"image"
@@ -39,6 +40,20 @@ type sampleJSON struct {
 	Image      []byte `json:"image,omitempty"`
 	Template   []byte `json:"template,omitempty"`
 	Resolution int    `json:"resolution,omitempty"`
+	// Profile is a DNA sample's STR profile (JSON, package dna's form).
+	Profile json.RawMessage `json:"profile,omitempty"`
+}
+
+// dnaSample reads a DNA profile file (JSON, package dna's form) as a sample.
+func dnaSample(path string) (sampleFile, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return sampleFile{}, fmt.Errorf("dna %s: %w", path, unwrapPathError(err))
+	}
+	if !json.Valid(data) {
+		return sampleFile{}, fmt.Errorf("dna %s: not JSON; a profile is {\"loci\": {\"D3S1358\": [\"15\", \"16\"], ...}}", path)
+	}
+	return sampleFile{arg: path, path: path, modality: "dna", data: data}, nil
 }
 
 // fingerArgs parses FINGER arguments, POS=PATH or PATH (position 0, unknown), and reads
@@ -126,6 +141,11 @@ func samplesJSON(files []sampleFile, dpi int) []sampleJSON {
 	out := make([]sampleJSON, len(files))
 	for i, f := range files {
 		s := sampleJSON{Modality: f.modality}
+		if f.modality == "dna" {
+			s.Profile = json.RawMessage(f.data)
+			out[i] = s
+			continue
+		}
 		if f.modality == "finger" {
 			pos := f.position
 			s.Position = &pos

@@ -50,11 +50,12 @@ func printCandidates(w io.Writer, cs []candidateJSON, thr float64) {
 
 func newIdentifyCmd(o *clientOpts) *cobra.Command {
 	var (
-		k   int
-		dpi int
+		k       int
+		dpi     int
+		dnaFile string
 	)
 	c := &cobra.Command{
-		Use:   "identify [--candidates K] FINGER...",
+		Use:   "identify [--candidates K] [--dna PROFILE.json] FINGER...",
 		Short: "1:N identification: search fingerprints against a node's gallery",
 		Long: `Searches the fingers against every enrolled person and prints the decision (hit or no
 hit, at the node's FPIR) and the candidate list, best first; * marks candidates at or above
@@ -70,8 +71,15 @@ PGM) or a template (.iso, .ansi, .bmt). Roles: enroller, analyst, admin.`,
 				return err
 			}
 			files, err := fingerArgs(args)
-			if err != nil {
+			if err != nil && !(len(args) == 0 && dnaFile != "") {
 				return err
+			}
+			if dnaFile != "" {
+				f, err := dnaSample(dnaFile)
+				if err != nil {
+					return err
+				}
+				files = append(files, f)
 			}
 			cl, err := o.client(cmd)
 			if err != nil {
@@ -112,6 +120,7 @@ PGM) or a template (.iso, .ansi, .bmt). Roles: enroller, analyst, admin.`,
 		},
 	}
 	c.Flags().IntVar(&k, "candidates", 0, "candidate-list length, 1–100 (default: the node's, 10)")
+	c.Flags().StringVar(&dnaFile, "dna", "", "a DNA STR profile (JSON) to search with, alone or with fingers")
 	addDPIFlag(c, &dpi)
 	return c
 }
