@@ -79,6 +79,11 @@ type Link struct {
 	// ServerName is the name expected in the partner's certificate when dialling
 	// (default: the host of Dial).
 	ServerName string `yaml:"server_name,omitempty"`
+	// User and Password (or PasswordFile) are this node's credentials in the account kept
+	// for the partner on an external NATS server (nats.url); unused with the embedded one.
+	User         string `yaml:"user,omitempty"`
+	Password     string `yaml:"password,omitempty"`
+	PasswordFile string `yaml:"password_file,omitempty"`
 }
 
 // Partner is another node this node exchanges with.
@@ -102,6 +107,14 @@ type TLSFiles struct {
 
 // NATS configures the transport.
 type NATS struct {
+	// URL, when set, is an external NATS server or cluster to use instead of the embedded
+	// one, e.g. tls://nats.internal:4222 (with tls.cert and tls.key as the client
+	// certificate when it asks for one, and tls.ca to verify it). Its operator keeps, as
+	// the embedded server would: a JetStream domain named after this node, an account per
+	// partner with JetStream, this node's user in it (link.user), and the leaf links with
+	// their permissions (see denyImports). store_dir, leaf_listen and link.dial are then
+	// unused.
+	URL string `yaml:"url,omitempty"`
 	// StoreDir holds JetStream's files (streams of outgoing and received events).
 	StoreDir string `yaml:"store_dir"`
 	// LeafListen is where partners' leaf connections are accepted, e.g. "0.0.0.0:7422";
@@ -192,7 +205,18 @@ func (c *Config) Validate() error {
 			}
 			p.Link.Secret = string(bytes.TrimSpace(b))
 		}
-		if len(p.Link.Secret) < 16 {
+		if p.Link.PasswordFile != "" {
+			b, err := os.ReadFile(p.Link.PasswordFile)
+			if err != nil {
+				return fmt.Errorf("partner %s: password_file: %w", p.ID, err)
+			}
+			p.Link.Password = string(bytes.TrimSpace(b))
+		}
+		if c.NATS.URL != "" {
+			if p.Link.User == "" || p.Link.Password == "" {
+				return fmt.Errorf("partner %s: link user and password: required with an external NATS (nats.url)", p.ID)
+			}
+		} else if len(p.Link.Secret) < 16 {
 			return fmt.Errorf("partner %s: link secret: want at least 16 characters", p.ID)
 		}
 		for dir, as := range map[string][]Agreement{"send": p.Send, "receive": p.Receive} {

@@ -57,6 +57,7 @@ func TestParseConfigErrors(t *testing.T) {
 		{"bad node", "node: hq", "node: h.q", `node "h.q"`},
 		{"partner is self", "id: border", "id: hq", "listed twice or same as this node"},
 		{"no purpose", "- purpose: border-control\n        level: templates", "- level: templates", "purpose: missing"},
+		{"external NATS without credentials", "nats:\n  store_dir", "nats:\n  url: nats://nats.internal:4222\n  store_dir", "link user and password"},
 		{"bad duration", "follow_up_ttl: 336h", "follow_up_ttl: fortnight", "invalid duration"},
 	} {
 		t.Run(c.name, func(t *testing.T) {

@@ -12,6 +12,12 @@
 // link are the whole of what the partners share: a partner never sees another partner's
 // account.
 //
+// A partner's leaf connection may not administer this node's JetStream (streams, account),
+// touch the consumer or acknowledgements of what this node received from it, or publish
+// into this node's outgoing subjects (see denyImports). With nats.url the node uses an
+// external NATS server or cluster instead, whose operator keeps the same accounts, domain
+// and permissions.
+//
 // Outgoing events to a partner are signed (Ed25519) by the origin node, checked against
 // the agreements by Config.Outgoing, and stored in the stream OUT_<origin> of that
 // partner's account (subjects fed.ev.<origin>.<kind>) before Publish returns. The partner's
@@ -53,6 +59,7 @@
 //	  leaf_listen: 0.0.0.0:7422       # where partners that dial us connect ("" for none)
 //	  retention: 720h                 # how long events wait for a link that is down
 //	  tls: {cert: hq.pem, key: hq-key.pem, ca: ca.pem}
+//	  # url: tls://nats.internal:4222 # an external NATS instead (then link: {user, password})
 //	partners:
 //	  - id: border
 //	    public_key: <base64 Ed25519 public key of border>

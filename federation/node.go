@@ -115,8 +115,10 @@ func Start(ctx context.Context, o Options) (*Node, error) {
 		o.Now = time.Now
 	}
 	n := &Node{opts: o, cfg: o.Config, log: o.Logger, links: map[string]*link{}, queries: map[string]time.Time{}, stop: make(chan struct{})}
-	if err := n.startServer(); err != nil {
-		return nil, err
+	if n.cfg.NATS.URL == "" {
+		if err := n.startServer(); err != nil {
+			return nil, err
+		}
 	}
 	for i := range n.cfg.Partners {
 		p := &n.cfg.Partners[i]
@@ -125,9 +127,21 @@ func Start(ctx context.Context, o Options) (*Node, error) {
 			return nil, fmt.Errorf("federation: partner %s: %w", p.ID, err)
 		}
 	}
-	n.wg.Add(2)
+	n.wg.Add(1)
 	go n.sweepLoop()
-	go n.watchLinks()
+	if n.srv != nil {
+		n.wg.Add(1)
+		go n.watchLinks()
+	} else {
+		// The links of an external server are not this node's to watch: the sources stay
+		// configured and the server retries them by itself.
+		for _, l := range n.links {
+			if err := n.source(l, true); err != nil {
+				n.Shutdown()
+				return nil, fmt.Errorf("federation: partner %s: %w", l.p.ID, err)
+			}
+		}
+	}
 	return n, nil
 }
 
@@ -360,7 +374,24 @@ func loadTLS(f TLSFiles) (srv, cl *tls.Config, err error) {
 func (n *Node) LeafAddr() string { return n.leaf }
 
 // Linked reports whether the leaf link with a partner is up.
+//
+// With an external NATS server this node cannot see the links; Linked then reports
+// whether the source of the partner's events had contact in the last 10 s.
 func (n *Node) Linked(partner string) bool {
+	if n.srv == nil {
+		l := n.links[partner]
+		if l == nil {
+			return false
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		s, err := l.js.Stream(ctx, inStream(partner))
+		if err != nil {
+			return false
+		}
+		si := s.CachedInfo().Sources
+		return len(si) > 0 && si[0].Error == nil && si[0].Active >= 0 && si[0].Active < 10*time.Second
+	}
 	lz, err := n.srv.Leafz(&server.LeafzOptions{Account: account(partner)})
 	return err == nil && len(lz.Leafs) > 0
 }
@@ -368,8 +399,22 @@ func (n *Node) Linked(partner string) bool {
 // connect opens the node's in-process connection into a partner's account, makes the
 // streams and starts applying what arrives.
 func (n *Node) connect(ctx context.Context, p *Partner) error {
-	nc, err := nats.Connect("", nats.InProcessServer(n.srv), nats.UserInfo("local-"+p.ID, localPassword(n.opts.Key, p.ID)),
-		nats.Name("biomesh-federation-"+n.cfg.Node), nats.MaxReconnects(-1))
+	copts := []nats.Option{nats.Name("biomesh-federation-" + n.cfg.Node), nats.MaxReconnects(-1)}
+	addr := ""
+	if n.srv != nil {
+		copts = append(copts, nats.InProcessServer(n.srv), nats.UserInfo("local-"+p.ID, localPassword(n.opts.Key, p.ID)))
+	} else {
+		addr = n.cfg.NATS.URL
+		copts = append(copts, nats.UserInfo(p.Link.User, p.Link.Password))
+		if f := n.cfg.NATS.TLS; f.CA != "" {
+			_, cl, err := loadTLS(f)
+			if err != nil {
+				return err
+			}
+			copts = append(copts, nats.Secure(cl))
+		}
+	}
+	nc, err := nats.Connect(addr, copts...)
 	if err != nil {
 		return err
 	}
@@ -449,8 +494,10 @@ func (n *Node) Shutdown() {
 			time.Sleep(5 * time.Millisecond)
 		}
 	}
-	n.srv.Shutdown()
-	n.srv.WaitForShutdown()
+	if n.srv != nil {
+		n.srv.Shutdown()
+		n.srv.WaitForShutdown()
+	}
 }
 
 // Publish sends what each partner may see of a committed change: one signed event per
