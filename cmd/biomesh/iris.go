@@ -256,6 +256,7 @@ func newIrisEvalCmd() *cobra.Command {
 		asJSON   bool
 		debugDir string
 		fit      bool
+		workers  int
 	)
 	c := &cobra.Command{
 		Use:   "eval [--json] [--debug-dir D] DIR",
@@ -266,7 +267,7 @@ func newIrisEvalCmd() *cobra.Command {
 			"first image of each eye as gallery.",
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			r, err := iris.Evaluate(args[0], &iris.EvalOptions{DebugDir: debugDir})
+			r, err := iris.Evaluate(args[0], &iris.EvalOptions{DebugDir: debugDir, Workers: workers})
 			if err != nil {
 				return err
 			}
@@ -293,5 +294,6 @@ func newIrisEvalCmd() *cobra.Command {
 	c.Flags().BoolVar(&asJSON, "json", false, "print the results as JSON")
 	c.Flags().StringVar(&debugDir, "debug-dir", "", "write each image's segmentation overlay and normalised strip as PNG here")
 	c.Flags().BoolVar(&fit, "fit-calibration", false, "print the comparator's score calibration fitted on these impostors, as Go source")
+	c.Flags().IntVar(&workers, "workers", 0, "extraction goroutines (default: one per core); 1 times extraction on one core")
 	return c
 }

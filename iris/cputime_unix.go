@@ -7,8 +7,9 @@ import (
 	"time"
 )
 
-// processCPU returns the user+system CPU time of the process; benchmarks report it besides
-// wall time because the machine may be shared.
+// processCPU returns the user+system CPU time of the process so far. Evaluate and the
+// benchmarks report rates per CPU second besides wall-clock ones because the machine may be
+// shared.
 func processCPU() time.Duration {
 	var ru syscall.Rusage
 	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
