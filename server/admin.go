@@ -165,6 +165,8 @@ func (s *Server) mergeConflict(w http.ResponseWriter, r *http.Request, c *caller
 		if fs, err = fingerSamples(ss); err == nil {
 			s.fingers.g.Put(keep, fs)
 		}
+		s.irises.put(keep, ss)
+		s.irises.g.Remove(gone)
 		s.dna.removePerson(keep)
 		for _, sm := range ss {
 			var p dna.Profile

@@ -153,6 +153,7 @@ type candidate struct {
 	PersonID string             `json:"person_id"`
 	Score    float64            `json:"score"`
 	Fingers  []float64          `json:"finger_scores,omitempty"` // per probe finger, in request order
+	Iris     float64            `json:"iris_score,omitempty"`    // the irises' part of Score
 	DNA      float64            `json:"dna_score,omitempty"`     // the DNA profiles' part of Score
 	Person   *store.Person      `json:"person,omitempty"`        // for callers who may see it
 	Watch    store.WatchLevel   `json:"watch,omitempty"`
@@ -165,8 +166,12 @@ type candidate struct {
 func (s *Server) search(samples []*sample, k int) ([]candidate, int, error) {
 	probes := fingerProbes(samples)
 	dnaScores, dnaProbes := s.searchDNA(samples)
-	if len(probes) == 0 && dnaProbes == 0 {
-		return nil, 0, bad(422, "no searchable sample: fingers, and DNA profiles when the node has frequency tables, are searched on this node")
+	irisScores, irisProbes, err := s.searchIrises(samples, max(k, 50))
+	if err != nil {
+		return nil, 0, err
+	}
+	if len(probes) == 0 && dnaProbes == 0 && irisProbes == 0 {
+		return nil, 0, bad(422, "no searchable sample: fingers, irises, and DNA profiles when the node has frequency tables, are searched on this node")
 	}
 	var out []candidate
 	if subjects, _ := s.fingers.g.Len(); len(probes) > 0 && subjects > 0 {
@@ -181,23 +186,42 @@ func (s *Server) search(samples []*sample, k int) ([]candidate, int, error) {
 			out = append(out, candidate{PersonID: c.Subject, Score: c.Score, Fingers: c.Scores, perMod: map[string]float64{"finger": c.Score}})
 		}
 	}
-	// DNA evidence adds on the same scale; a person found by DNA alone is a candidate too.
-	for i := range out {
-		if sc, ok := dnaScores[out[i].PersonID]; ok {
-			out[i].Score += sc
-			out[i].DNA = round2(sc)
-			out[i].perMod["dna"] = sc
-			delete(dnaScores, out[i].PersonID)
-		}
-	}
-	for id, sc := range dnaScores {
-		out = append(out, candidate{PersonID: id, Score: sc, DNA: round2(sc), perMod: map[string]float64{"dna": sc}})
-	}
+	// Other modalities add on the same scale; a person found by one of them alone is a
+	// candidate too.
+	out = fuseModality(out, irisScores, "iris")
+	out = fuseModality(out, dnaScores, "dna")
 	sort.SliceStable(out, func(i, j int) bool { return out[i].Score > out[j].Score })
 	if len(out) > k {
 		out = out[:k]
 	}
-	return out, len(probes) + dnaProbes, nil
+	return out, len(probes) + irisProbes + dnaProbes, nil
+}
+
+// fuseModality adds one modality's fused score per person to the candidates (and makes
+// candidates of persons only it found).
+func fuseModality(out []candidate, scores map[string]float64, modality string) []candidate {
+	set := func(c *candidate, sc float64) {
+		c.Score += sc
+		c.perMod[modality] = sc
+		switch modality {
+		case "iris":
+			c.Iris = round2(sc)
+		case "dna":
+			c.DNA = round2(sc)
+		}
+	}
+	for i := range out {
+		if sc, ok := scores[out[i].PersonID]; ok {
+			set(&out[i], sc)
+			delete(scores, out[i].PersonID)
+		}
+	}
+	for id, sc := range scores {
+		c := candidate{PersonID: id, perMod: map[string]float64{}}
+		set(&c, sc)
+		out = append(out, c)
+	}
+	return out
 }
 
 // searchRecent compares the samples against persons enrolled since the recent log's

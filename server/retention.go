@@ -158,6 +158,7 @@ func (s *Server) expire(ctx context.Context) (int, error) {
 				if err == nil {
 					s.fingers.g.Remove(p.ID)
 					s.dna.removePerson(p.ID)
+					s.irises.g.Remove(p.ID)
 				}
 				s.enrolMu.Unlock()
 				if err == nil {

@@ -21,6 +21,7 @@ import (
 	"github.com/biomesh/biomesh/fingerprint"
 	"github.com/biomesh/biomesh/fingerprint/input"
 	"github.com/biomesh/biomesh/fingerprint/match"
+	"github.com/biomesh/biomesh/iris"
 	"github.com/biomesh/biomesh/store"
 
 	_ "image/jpeg" // stored photos and fingerprint images
@@ -48,6 +49,7 @@ type sample struct {
 	finger   *fingerprint.Template // fingers only
 	cand     *match.Candidate      // enrolled fingers: the gallery form (also stored, rec.Prepared)
 	profile  *dna.Profile          // DNA samples
+	iris     *iris.Template        // iris samples
 	name     string                // "samples[3]" for error messages
 	warnings []string
 }
@@ -251,7 +253,7 @@ func checkSample(name string, in *sampleIn) error {
 			return bad(http.StatusBadRequest, "%s: a %s sample needs an image", name, in.Modality)
 		}
 		if len(in.Template) != 0 {
-			return bad(http.StatusUnprocessableEntity, "%s: %s templates are not supported by this node (no %s engine built in); send the image", name, in.Modality, in.Modality)
+			return bad(http.StatusUnprocessableEntity, "%s: %s samples are sent as images (the node makes the template); send the image", name, in.Modality)
 		}
 	case store.DNA:
 		if in.Position != nil && *in.Position != 0 {
@@ -316,6 +318,10 @@ func (s *Server) decodeSample(name string, in *sampleIn, forEnrolment bool) (*sa
 			}
 			sm.cand = match.NewCandidate(&stored)
 			sm.rec.Prepared, _ = sm.cand.MarshalBinary()
+		}
+	case store.Iris:
+		if err := decodeIris(name, in, sm); err != nil {
+			return nil, err
 		}
 	case store.DNA:
 		p, pop, err := decodeDNA(name, in)

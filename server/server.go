@@ -99,6 +99,7 @@ type Server struct {
 	st      store.Store
 	fingers *fingerGallery
 	dna     *dnaGallery
+	irises  *irisGallery
 	alerts  *hub
 	extract chan struct{} // semaphore bounding concurrent extractions
 
@@ -128,6 +129,7 @@ func New(ctx context.Context, st store.Store, cfg Config) (*Server, error) {
 		st:      st,
 		fingers: newFingerGallery(),
 		dna:     newDNAGallery(),
+		irises:  newIrisGallery(),
 		alerts:  newHub(256),
 		extract: make(chan struct{}, c.Workers),
 		recent:  newRecentLog(),
@@ -140,6 +142,11 @@ func New(ctx context.Context, st store.Store, cfg Config) (*Server, error) {
 	}
 	if err := s.dna.load(ctx, st); err != nil {
 		return nil, fmt.Errorf("loading the DNA database: %w", err)
+	}
+	if skipped, err := s.irises.load(ctx, st); err != nil {
+		return nil, fmt.Errorf("loading the iris gallery: %w", err)
+	} else if skipped > 0 {
+		c.Logger.Warn("iris codes of another template version not loaded (re-enrol from the stored images)", "samples", skipped)
 	}
 	subjects, samples := s.fingers.g.Len()
 	c.Logger.Info("galleries loaded", "persons", subjects, "fingers", samples, "took", time.Since(t0).Round(time.Millisecond))
