@@ -1,7 +1,11 @@
 package iris
 
 import (
+	"fmt"
+	"image"
 	"math/rand/v2"
+	"os"
+	"path/filepath"
 	"testing"
 )
 
@@ -52,5 +56,35 @@ func BenchmarkExtract(b *testing.B) {
 	}
 	if c := processCPU() - c0; c > 0 {
 		b.ReportMetric(float64(c.Milliseconds())/float64(b.N), "cpu-ms/op")
+	}
+}
+
+// BenchmarkExtractCASIA extracts the first image of each of the first ten CASIA v1 eyes.
+func BenchmarkExtractCASIA(b *testing.B) {
+	root := os.Getenv("BIOMESH_TESTDATA")
+	if root == "" {
+		b.Skip("BIOMESH_TESTDATA is not set")
+	}
+	var imgs []*image.Gray
+	for e := 1; e <= 10; e++ {
+		data, err := os.ReadFile(filepath.Join(root, "iris", "casia-v1", fmt.Sprint(e), fmt.Sprintf("%03d_1_1.jpg", e)))
+		if err != nil {
+			b.Fatal(err)
+		}
+		g, err := DecodeImage(data)
+		if err != nil {
+			b.Fatal(err)
+		}
+		imgs = append(imgs, g)
+	}
+	b.ResetTimer()
+	c0 := processCPU()
+	n := 0
+	for b.Loop() {
+		Extract(imgs[n%len(imgs)], nil)
+		n++
+	}
+	if c := processCPU() - c0; c > 0 {
+		b.ReportMetric(float64(c.Microseconds())/1000/float64(n), "cpu-ms/op")
 	}
 }

@@ -232,6 +232,7 @@ func (s *seg) fitCircleRobust(cx, cy float64, search, step, rmin, rmax, dr, span
 	na := len(rg.cos)
 	v := make([]float32, n*na)
 	okv := make([]bool, n*na)
+	cum := make([]float32, n*na)
 	steps := make([]float32, na)
 	var offs []int32 // coarse: pixel offsets of every (radius, direction) sample
 	if !fine {
@@ -273,24 +274,57 @@ func (s *seg) fitCircleRobust(cx, cy float64, search, step, rmin, rmax, dr, span
 				}
 			}
 		measured:
+			// Per direction, prefix sums along the radius give each ring step in O(1).
+			for a := range na {
+				var c float32
+				for i := range n {
+					if okv[i*na+a] {
+						c += v[i*na+a]
+					} else {
+						c = float32(math.NaN()) // poisons every window that reaches it
+					}
+					cum[i*na+a] = c
+				}
+			}
+			stepAt := func(i, a int) (st, in float32, ok bool) {
+				lo := float32(0)
+				if i-k-1 >= 0 {
+					lo = cum[(i-k-1)*na+a]
+				}
+				inS := cum[(i-1)*na+a] - lo
+				outS := cum[(i+k)*na+a] - cum[i*na+a]
+				st = (outS - inS) / float32(k)
+				return st, inS / float32(k), st == st
+			}
+			mean := make([]float32, n)
 			for i := k; i < n-k; i++ {
+				var sum float32
+				m := 0
+				for a := range na {
+					if st, _, ok := stepAt(i, a); ok {
+						sum += st
+						m++
+					}
+				}
+				if m*2 >= na {
+					mean[i] = sum / float32(m)
+				} else {
+					mean[i] = float32(math.Inf(-1))
+				}
+			}
+			for i := k; i < n-k; i++ {
+				// The median is taken only where the mean rise peaks (all radii in the fine
+				// stage): a boundary seen along most directions is a peak of the mean too.
+				if !fine && (mean[i] <= 0 || (i > k && mean[i-1] > mean[i]) || (i < n-k-1 && mean[i+1] > mean[i])) {
+					continue
+				}
 				c := Circle{x, y, rmin + float64(i-k)*dr}
 				m := 0
 				var inSum float32
 				for a := range na {
-					var in, out float32
-					good := true
-					for j := 1; j <= k; j++ {
-						if !okv[(i-j)*na+a] || !okv[(i+j)*na+a] {
-							good = false
-							break
-						}
-						in += v[(i-j)*na+a]
-						out += v[(i+j)*na+a]
-					}
-					if good {
-						steps[m] = (out - in) / float32(k)
-						inSum += in / float32(k)
+					if st, in, ok := stepAt(i, a); ok {
+						steps[m] = st
+						inSum += in
 						m++
 					}
 				}
