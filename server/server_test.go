@@ -720,4 +720,18 @@ func TestTenPrintTransaction(t *testing.T) {
 	if got := post(palms, "application/x-ansi-nist", nil); got != 422 {
 		t.Errorf("palms only: %d, want 422", got)
 	}
+	// What cannot be read (lossless JPEG fingers) or fails the iris gates is left out with
+	// a note; the face is enrolled.
+	piv, err := os.ReadFile(filepath.Join(dir, "nist", "ansi-nist-references", "type-10-14-17-piv-index-iris.an2"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var pr struct {
+		Samples  []struct{ Modality string }
+		Warnings []string
+	}
+	n.must(post(piv, "application/x-ansi-nist", &pr), 201)
+	if w := strings.Join(pr.Warnings, "\n"); len(pr.Samples) == 0 || !strings.Contains(w, "not readable here") {
+		t.Errorf("face, iris and finger card: %+v", pr)
+	}
 }

@@ -1,8 +1,10 @@
 package server
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
+	"image"
 	"io"
 	"mime"
 	"net/http"
@@ -77,7 +79,21 @@ func (s *Server) importTransaction(w http.ResponseWriter, r *http.Request, c *ca
 		case sm.Modality == store.DNA:
 			notes = append(notes, sm.Source+": DNA profile not enrolled: this node has no DNA engine")
 			continue
+		case sm.Modality == store.Iris:
+			// A partner's iris that fails the quality gates is left out with a note
+			// rather than refusing the whole transaction.
+			in.Image = sm.Image
+			var probe sample
+			if err := decodeIris(sm.Source, &in, &probe); err != nil {
+				notes = append(notes, fmt.Sprintf("%s: iris not enrolled: %v", sm.Source, err))
+				continue
+			}
 		case len(sm.Image) > 0:
+			// An image the node cannot read (lossless JPEG, say) is left out with a note.
+			if _, _, err := image.DecodeConfig(bytes.NewReader(sm.Image)); err != nil {
+				notes = append(notes, fmt.Sprintf("%s: %s image (%s) not readable here, not enrolled: %v", sm.Source, sm.Modality, sm.Format, err))
+				continue
+			}
 			in.Image = sm.Image
 		default:
 			in.Template = sm.Template
