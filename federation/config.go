@@ -112,8 +112,9 @@ type NATS struct {
 	// certificate when it asks for one, and tls.ca to verify it). Its operator keeps, as
 	// the embedded server would: a JetStream domain named after this node, an account per
 	// partner with JetStream, this node's user in it (link.user), and the leaf links with
-	// their permissions (see denyImports). store_dir, leaf_listen and link.dial are then
-	// unused.
+	// their permissions (see denyImports); the partner's JetStream account information
+	// ($JS.<partner>.API.INFO) must answer through the link, as it tells the node that
+	// the link is up. store_dir, leaf_listen and link.dial are then unused.
 	URL string `yaml:"url,omitempty"`
 	// StoreDir holds JetStream's files (streams of outgoing and received events).
 	StoreDir string `yaml:"store_dir"`

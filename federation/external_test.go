@@ -75,7 +75,7 @@ func TestExternalNATS(t *testing.T) {
 		t.Fatalf("%+v", e)
 	}
 	if !hq.Linked("border") {
-		t.Error("hq does not see the source active")
+		t.Error("hq does not see the link")
 	}
 	a, err := border.Query(ctx, "hq", "border-control", []Probe{{Modality: store.Finger, Template: []byte("T1")}}, Caller{User: "g"})
 	if err != nil || !a.Hit || a.Ref != "hq/P-1" {

@@ -127,21 +127,9 @@ func Start(ctx context.Context, o Options) (*Node, error) {
 			return nil, fmt.Errorf("federation: partner %s: %w", p.ID, err)
 		}
 	}
-	n.wg.Add(1)
+	n.wg.Add(2)
 	go n.sweepLoop()
-	if n.srv != nil {
-		n.wg.Add(1)
-		go n.watchLinks()
-	} else {
-		// The links of an external server are not this node's to watch: the sources stay
-		// configured and the server retries them by itself.
-		for _, l := range n.links {
-			if err := n.source(l, true); err != nil {
-				n.Shutdown()
-				return nil, fmt.Errorf("federation: partner %s: %w", l.p.ID, err)
-			}
-		}
-	}
+	go n.watchLinks()
 	return n, nil
 }
 
@@ -375,22 +363,16 @@ func (n *Node) LeafAddr() string { return n.leaf }
 
 // Linked reports whether the leaf link with a partner is up.
 //
-// With an external NATS server this node cannot see the links; Linked then reports
-// whether the source of the partner's events had contact in the last 10 s.
+// With an external NATS server, whose links this node cannot see, Linked asks the
+// partner's JetStream (account information, through the link) and waits up to 1 s.
 func (n *Node) Linked(partner string) bool {
 	if n.srv == nil {
 		l := n.links[partner]
 		if l == nil {
 			return false
 		}
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		s, err := l.js.Stream(ctx, inStream(partner))
-		if err != nil {
-			return false
-		}
-		si := s.CachedInfo().Sources
-		return len(si) > 0 && si[0].Error == nil && si[0].Active >= 0 && si[0].Active < 10*time.Second
+		_, err := l.nc.Request("$JS."+partner+".API.INFO", nil, time.Second)
+		return err == nil
 	}
 	lz, err := n.srv.Leafz(&server.LeafzOptions{Account: account(partner)})
 	return err == nil && len(lz.Leafs) > 0
