@@ -179,9 +179,9 @@ func Normalize(v []float32) []float32 {
 	return out
 }
 
-// dot is the inner product, unrolled in four independent sums (float32, like the
-// gallery's search, so a probe scores the same against a template and in a search).
-func dot(a, b []float32) float32 {
+// dotGo is the inner product, unrolled in four independent sums. Comparisons and the
+// gallery's search share dot (dot_amd64.go), so a probe scores the same both ways.
+func dotGo(a, b []float32) float32 {
 	b = b[:len(a)]
 	var s0, s1, s2, s3 float32
 	i := 0
