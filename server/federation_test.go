@@ -4,10 +4,8 @@ import (
 	"bytes"
 	"context"
 	"crypto/ed25519"
-	"encoding/base64"
 	"io"
 	"log/slog"
-	"net"
 	"net/http/httptest"
 	"path/filepath"
 	"slices"
@@ -16,7 +14,7 @@ import (
 	"time"
 
 	"github.com/biomesh/biomesh/federation"
-	"github.com/biomesh/biomesh/internal/testpki"
+	"github.com/biomesh/biomesh/internal/fedtest"
 	"github.com/biomesh/biomesh/store"
 	"github.com/biomesh/biomesh/store/sqlite"
 	"github.com/getkin/kin-openapi/routers/legacy"
@@ -49,9 +47,6 @@ func startFedNode(t *testing.T, org string, cfg *federation.Config, key ed25519.
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := cfg.Validate(); err != nil {
-		t.Fatal(err)
-	}
 	state := federation.NewMemState()
 	node, err := federation.Start(ctx, federation.Options{Config: cfg, Key: key, State: state, Searcher: srv,
 		Records: st, Audit: st, OnEvent: srv.OnFederationEvent, Logger: log})
@@ -67,38 +62,13 @@ func startFedNode(t *testing.T, org string, cfg *federation.Config, key ed25519.
 	return &fedNode{st: st, srv: srv, node: node, url: hs.URL, admin: admin}
 }
 
-// linkedNodes starts "hq" (organisation hq) and "border" (organisation border-police);
-// border dials hq. hq sends border the templates of detainees at watch alert or detain,
-// for the purpose border-control, and answers its queries for that purpose.
+// linkedNodes starts "hq" (organisation hq) and "border" (organisation border-police)
+// with the configurations of fedtest.Pair, and waits until they are linked.
 func linkedNodes(t *testing.T) (hq, border *fedNode) {
 	t.Helper()
-	ca := testpki.New(t)
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	leaf := l.Addr().String()
-	l.Close()
-	keys := map[string]ed25519.PrivateKey{}
-	pub := map[string]string{}
-	cfgs := map[string]*federation.Config{}
-	for i, id := range []string{"hq", "border"} {
-		_, k, _ := ed25519.GenerateKey(nil)
-		keys[id], pub[id] = k, base64.StdEncoding.EncodeToString(k.Public().(ed25519.PublicKey))
-		cert, key := ca.Issue(t, id, int64(10+i))
-		cfgs[id] = &federation.Config{Node: id, NATS: federation.NATS{StoreDir: t.TempDir(),
-			TLS: federation.TLSFiles{Cert: cert, Key: key, CA: ca.CAFile}}}
-	}
-	cfgs["hq"].NATS.LeafListen = leaf
-	agreement := []federation.Agreement{{Purpose: "border-control", Level: federation.Templates,
-		Categories: []string{"detainee"}, WatchLevels: []store.WatchLevel{store.WatchAlert, store.WatchDetain},
-		Modalities: []store.Modality{store.Finger}, Expires: time.Now().Add(365 * 24 * time.Hour)}}
-	secret := "link-secret-" + strconv.FormatInt(time.Now().UnixNano(), 36)
-	cfgs["hq"].Partners = []federation.Partner{{ID: "border", PublicKey: pub["border"], Link: federation.Link{Secret: secret}, Send: agreement}}
-	cfgs["border"].Partners = []federation.Partner{{ID: "hq", PublicKey: pub["hq"],
-		Link: federation.Link{Dial: "tls://" + leaf, Secret: secret, ServerName: "hq"}, Receive: agreement}}
-	hq = startFedNode(t, "hq", cfgs["hq"], keys["hq"])
-	border = startFedNode(t, "border-police", cfgs["border"], keys["border"])
+	h, b := fedtest.Pair(t)
+	hq = startFedNode(t, "hq", h.Config, h.Key)
+	border = startFedNode(t, "border-police", b.Config, b.Key)
 	for deadline := time.Now().Add(20 * time.Second); !border.node.Linked("hq") || !hq.node.Linked("border"); {
 		if time.Now().After(deadline) {
 			t.Fatal("the nodes did not link")

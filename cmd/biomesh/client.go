@@ -36,6 +36,8 @@ func addClientCmds(root *cobra.Command) {
 		o.with(newAlertsCmd(o)),
 		o.with(newImportCmd(o)),
 		o.with(newExportCmd(o)),
+		o.with(newPartnerCmd(o)),
+		o.with(newFollowUpsCmd(o)),
 	)
 }
 

@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/biomesh/biomesh/federation"
+	"github.com/biomesh/biomesh/internal/fedtest"
 	"github.com/biomesh/biomesh/server"
 	"github.com/biomesh/biomesh/store/sqlite"
 )
@@ -20,23 +22,44 @@ type Node struct {
 	URL   string     // http://127.0.0.1:PORT
 	Store *sqlite.DB // its store, for checks behind the API
 	Admin string     // the token of the first admin, of organisation "unit-a"
+	// Federation is the node's federation side (StartLinked), nil otherwise.
+	Federation *federation.Node
 }
 
 // Start starts a node whose first organisation is "unit-a"; it stops when the test ends.
 func Start(t testing.TB) *Node {
+	t.Helper()
+	return start(t, "unit-a", nil)
+}
+
+// start starts a node of organisation org, with a federation side when fed is given.
+func start(t testing.TB, org string, fed *fedtest.Side) *Node {
 	t.Helper()
 	st, err := sqlite.Open(filepath.Join(t.TempDir(), "biomesh.db"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	tok, err := server.Bootstrap(ctx, st, "unit-a", time.Now())
+	tok, err := server.Bootstrap(ctx, st, org, time.Now())
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv, err := server.New(ctx, st, server.Config{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	srv, err := server.New(ctx, st, server.Config{Logger: log})
 	if err != nil {
 		t.Fatal(err)
+	}
+	n := &Node{Store: st, Admin: tok}
+	if fed != nil {
+		state := federation.NewMemState()
+		n.Federation, err = federation.Start(ctx, federation.Options{Config: fed.Config, Key: fed.Key, State: state,
+			Searcher: srv, Records: st, Audit: st, OnEvent: srv.OnFederationEvent, Logger: log})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := srv.SetFederation(ctx, n.Federation, state); err != nil {
+			t.Fatal(err)
+		}
 	}
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -44,6 +67,30 @@ func Start(t testing.TB) *Node {
 	}
 	done := make(chan struct{})
 	go func() { srv.Serve(ctx, l); close(done) }()
-	t.Cleanup(func() { cancel(); <-done; st.Close() })
-	return &Node{URL: "http://" + l.Addr().String(), Store: st, Admin: tok}
+	t.Cleanup(func() {
+		cancel()
+		<-done
+		if n.Federation != nil {
+			n.Federation.Shutdown()
+		}
+		st.Close()
+	})
+	n.URL = "http://" + l.Addr().String()
+	return n
+}
+
+// StartLinked starts two nodes linked as fedtest.Pair describes: "hq" (organisation hq)
+// and "border" (organisation border-police), and waits until the link is up.
+func StartLinked(t testing.TB) (hq, border *Node) {
+	t.Helper()
+	h, b := fedtest.Pair(t)
+	hq = start(t, "hq", &h)
+	border = start(t, "border-police", &b)
+	for deadline := time.Now().Add(20 * time.Second); !border.Federation.Linked("hq") || !hq.Federation.Linked("border"); {
+		if time.Now().After(deadline) {
+			t.Fatal("the nodes did not link")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	return hq, border
 }
