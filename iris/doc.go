@@ -7,10 +7,13 @@
 //  2. specular: bright reflections are found by local contrast, masked and filled in;
 //  3. pupil: the darkest sizable disc is located, then its boundary is fitted by Daugman's
 //     integro-differential operator (the circle across which the mean grey level jumps most);
-//  4. limbus: the iris–sclera circle is fitted the same way on the lateral sectors only,
-//     where eyelids rarely reach;
-//  5. eyelids: upper and lower lids are fitted as parabolas by the same operator along the
-//     arc; eyelashes and residual reflections are masked by grey level;
+//  4. limbus: the iris–sclera circle is fitted the same way on two sectors from 45° above
+//     to 75° below the horizontal on either side, with the rise taken as the median over
+//     directions, so that eyelids and the edge of the eye opening, which cross only a few
+//     directions, do not pull the circle; the circle must hold the pupil;
+//  5. eyelids: upper and lower lids are fitted as parabolas by the median grey-level step
+//     along the arc where it crosses the iris; eyelashes (darker than a level between pupil
+//     and iris) and residual reflections are masked by grey level;
 //  6. normalise: Daugman's rubber sheet unwraps the annulus into a strip of
 //     stripRows × stripCols samples, with a validity mask;
 //  7. encode: each of codeRows radial bands is filtered along the angle with a 1-D
@@ -29,5 +32,8 @@
 // popcount over 64-bit words. Index searches a flat gallery on all cores; FuseEyes adds the
 // evidence of two eyes.
 //
-// EncodeISO and DecodeISO read and write ISO/IEC 19794-6:2005 iris image records.
+// EncodeISO and DecodeISO read and write ISO/IEC 19794-6:2005 iris image records;
+// NewISORecord builds one from encoded image bytes and their metadata. Evaluate runs the
+// verification and 1:N protocol on a folder of eyes; Synthesize renders synthetic eyes with
+// known boundaries for tests.
 package iris

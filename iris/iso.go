@@ -61,9 +61,9 @@ type ISORecord struct {
 type ISOImage struct {
 	Eye         Eye
 	Number      uint16
-	Quality     uint8 // 0–100, 254 undefined
-	Rotation    int16 // −32768 (0x8000 as unsigned 65535 is "undefined")
-	Uncertainty uint16
+	Quality     uint8  // 0–100, 254 undefined
+	Rotation    int16  // eye rotation as stored; −1 (0xFFFF) means undefined
+	Uncertainty uint16 // its uncertainty as stored; 0xFFFF means undefined
 	Data        []byte // encoded as the record's Format
 }
 
