@@ -316,3 +316,58 @@ type Store interface {
 	// Close releases the store; pending writes are already durable.
 	Close() error
 }
+
+// Device statuses.
+const (
+	DeviceActive      = "active"
+	DeviceWipePending = "wipe-pending" // a wipe was ordered; the next contact tells the kit
+	DeviceWiped       = "wiped"        // the kit was told to erase; its token is disabled
+)
+
+// Device is a field kit registered with the node: a hand-held or laptop that carries an
+// encrypted watch-list package and queues encounters and enrolments while offline. It acts
+// through its own user (UserID, role screener or enroller), whose token only it holds.
+type Device struct {
+	ID     string `json:"id"`
+	Name   string `json:"name"`
+	Org    string `json:"org"`
+	Unit   string `json:"unit,omitempty"`
+	UserID string `json:"user_id"`
+	Role   string `json:"role"`
+	Status string `json:"status"`
+	// Lease is how long a granted package key stays valid on the kit.
+	Lease time.Duration `json:"lease_seconds"`
+	// RefKey keys the opaque person references of the device's packages; PrivateKey is the
+	// X25519 key queued items are sealed to (the kit holds only its public half); LeaseKey
+	// is the AES-256 key of the current package (PackageID), valid until LeaseExpires.
+	RefKey       []byte    `json:"-"`
+	PrivateKey   []byte    `json:"-"`
+	LeaseKey     []byte    `json:"-"`
+	PackageID    string    `json:"package_id,omitempty"`
+	LeaseExpires time.Time `json:"lease_expires,omitzero"`
+	Created      time.Time `json:"created"`
+	LastSeen     time.Time `json:"last_seen,omitzero"`
+}
+
+// DeviceStore keeps field-kit records. It is a separate interface from Store so that other
+// implementations of Store are not obliged to carry devices; store/sqlite implements both.
+type DeviceStore interface {
+	// CreateDevice stores a new device with its user, in one transaction (IDs must be
+	// unused; ErrConflict otherwise).
+	CreateDevice(ctx context.Context, d *Device, u *User, a *audit.Entry) error
+	// Device returns one device (ErrNotFound when absent).
+	Device(ctx context.Context, id string) (*Device, error)
+	// UpdateDevice replaces a device's status, lease and package fields and last contact,
+	// and adds refs (opaque reference → person ID) to the references it can resolve. A
+	// device set to DeviceWiped has its user disabled in the same transaction.
+	UpdateDevice(ctx context.Context, d *Device, refs map[string]string, a *audit.Entry) error
+	// DeviceRef resolves a reference of one of the device's packages (ErrNotFound).
+	DeviceRef(ctx context.Context, device, ref string) (string, error)
+	// HasEncounter reports whether an encounter with this ID is stored.
+	HasEncounter(ctx context.Context, id string) (bool, error)
+	// SyncResult returns what a queued item of a device (by its client-generated ID)
+	// became on an earlier sync (ErrNotFound when never synced).
+	SyncResult(ctx context.Context, device, clientID string) (string, error)
+	// AddSyncResult records what a queued item became (ErrConflict when already recorded).
+	AddSyncResult(ctx context.Context, device, clientID, result string, a *audit.Entry) error
+}

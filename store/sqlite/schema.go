@@ -189,6 +189,38 @@ CREATE TABLE audit (
 	note        TEXT NOT NULL
 );
 CREATE INDEX merges_into ON merges(into_id);`,
+	// 4: field kits (store.Device), the opaque references of their watch-list packages, and
+	// what each queued item became, so that a resent batch duplicates nothing.
+	`CREATE TABLE devices (
+	id            TEXT PRIMARY KEY,
+	name          TEXT NOT NULL,
+	org           TEXT NOT NULL REFERENCES orgs(id),
+	unit          TEXT NOT NULL,
+	user_id       TEXT NOT NULL REFERENCES users(id),
+	role          TEXT NOT NULL,
+	status        TEXT NOT NULL,
+	lease         INTEGER NOT NULL,
+	ref_key       BLOB NOT NULL,
+	private_key   BLOB NOT NULL,
+	lease_key     BLOB,
+	package_id    TEXT NOT NULL,
+	lease_expires INTEGER,
+	created       INTEGER,
+	last_seen     INTEGER
+);
+CREATE UNIQUE INDEX devices_user ON devices(user_id);
+CREATE TABLE device_refs (
+	device_id TEXT NOT NULL,
+	ref       TEXT NOT NULL,
+	person_id TEXT NOT NULL,
+	PRIMARY KEY (device_id, ref)
+) WITHOUT ROWID;
+CREATE TABLE device_sync (
+	device_id TEXT NOT NULL,
+	client_id TEXT NOT NULL,
+	result    TEXT NOT NULL,
+	PRIMARY KEY (device_id, client_id)
+) WITHOUT ROWID;`,
 }
 
 // migrate brings the file's schema to len(migrations), one step per transaction. BEGIN
