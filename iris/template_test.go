@@ -171,3 +171,23 @@ func TestFuseEyes(t *testing.T) {
 		t.Errorf("FuseEyes(30, NaN) = %v", got)
 	}
 }
+
+// TestCalibration checks the fitted table: non-decreasing, near 0 at the impostor mean
+// (normalised distance about 0.44) and beyond FMR 1e-6 (60) for a typical genuine distance
+// (0.2).
+func TestCalibration(t *testing.T) {
+	prev := -1.0
+	for raw := 0.4; raw <= 1; raw += 0.005 {
+		s := calibration.Apply(raw)
+		if s < prev {
+			t.Fatalf("calibration decreases at raw %.3f", raw)
+		}
+		prev = s
+	}
+	if s := calibration.Apply(1 - 0.44); s > 5 {
+		t.Errorf("score %.1f at the impostor mean", s)
+	}
+	if s := calibration.Apply(1 - 0.2); s < 60 {
+		t.Errorf("score %.1f at a typical genuine distance", s)
+	}
+}
