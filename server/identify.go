@@ -242,7 +242,7 @@ func (s *Server) encounter(w http.ResponseWriter, r *http.Request, c *caller) er
 		return err
 	}
 	if e.Hit {
-		s.publish(r.Context(), federation.Change{Kind: federation.KindEncounter, Person: person, Encounter: e})
+		s.publish(r.Context(), federation.Change{ID: e.ID, Kind: federation.KindEncounter, Person: person, Encounter: e})
 	}
 	resp := encounterResponse{EncounterID: e.ID, Hit: e.Hit, Watch: store.WatchNone, Action: "green", Warnings: warnings(samples)}
 	if c.Role != store.RoleScreener {
