@@ -6,6 +6,7 @@ import (
 	"sync"
 
 	"github.com/biomesh/biomesh/eval"
+	"github.com/biomesh/biomesh/face/internal/vec"
 )
 
 // Metric is how two embeddings are compared before calibration.
@@ -179,21 +180,6 @@ func Normalize(v []float32) []float32 {
 	return out
 }
 
-// dotGo is the inner product, unrolled in four independent sums. Comparisons and the
-// gallery's search share dot (dot_amd64.go), so a probe scores the same both ways.
-func dotGo(a, b []float32) float32 {
-	b = b[:len(a)]
-	var s0, s1, s2, s3 float32
-	i := 0
-	for ; i+8 <= len(a); i += 8 {
-		x, y := a[i:i+8:i+8], b[i:i+8:i+8]
-		s0 += x[0]*y[0] + x[4]*y[4]
-		s1 += x[1]*y[1] + x[5]*y[5]
-		s2 += x[2]*y[2] + x[6]*y[6]
-		s3 += x[3]*y[3] + x[7]*y[7]
-	}
-	for ; i < len(a); i++ {
-		s0 += a[i] * b[i]
-	}
-	return (s0 + s1) + (s2 + s3)
-}
+// dot is the inner product; comparisons and the gallery's search share it, so a probe
+// scores the same both ways.
+func dot(a, b []float32) float32 { return vec.Dot(a, b) }

@@ -1,6 +1,6 @@
 //go:build amd64 && !purego
 
-package face
+package vec
 
 import "golang.org/x/sys/cpu"
 
@@ -11,9 +11,9 @@ var useAVX2 = cpu.X86.HasAVX2 && cpu.X86.HasFMA
 //go:noescape
 func dotAVX2(a, b *float32, n int) float32
 
-// dot is the inner product of a and b (len(b) ≥ len(a)). With AVX2 the first multiple of
+// Dot is the inner product of a and b (len(b) ≥ len(a)). With AVX2 the first multiple of
 // 32 components go through the assembly kernel (fused multiply-adds), the rest in Go.
-func dot(a, b []float32) float32 {
+func Dot(a, b []float32) float32 {
 	n := len(a) &^ 31
 	if !useAVX2 || n == 0 {
 		return dotGo(a, b)
