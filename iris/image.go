@@ -127,25 +127,30 @@ func (g *plane) blur(sigma float64) *plane {
 	}
 	tmp := newPlane(g.w, g.h)
 	for y := range g.h {
-		row := g.p[y*g.w : (y+1)*g.w]
+		row, dst := g.p[y*g.w:(y+1)*g.w], tmp.p[y*g.w:(y+1)*g.w]
 		for x := range g.w {
 			var s float32
-			for i := -r; i <= r; i++ {
-				xx := min(max(x+i, 0), g.w-1)
-				s += k[i+r] * row[xx]
+			if x >= r && x+r < g.w {
+				for i, kv := range k {
+					s += kv * row[x-r+i]
+				}
+			} else {
+				for i := -r; i <= r; i++ {
+					s += k[i+r] * row[min(max(x+i, 0), g.w-1)]
+				}
 			}
-			tmp.p[y*g.w+x] = s
+			dst[x] = s
 		}
 	}
 	out := newPlane(g.w, g.h)
 	for y := range g.h {
-		for x := range g.w {
-			var s float32
-			for i := -r; i <= r; i++ {
-				yy := min(max(y+i, 0), g.h-1)
-				s += k[i+r] * tmp.p[yy*g.w+x]
+		dst := out.p[y*g.w : (y+1)*g.w]
+		for i := -r; i <= r; i++ {
+			src := tmp.p[min(max(y+i, 0), g.h-1)*g.w:][:g.w]
+			kv := k[i+r]
+			for x, v := range src {
+				dst[x] += kv * v
 			}
-			out.p[y*g.w+x] = s
 		}
 	}
 	return out

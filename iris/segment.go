@@ -233,6 +233,7 @@ func (s *seg) fitCircleRobust(cx, cy float64, search, step, rmin, rmax, dr, span
 	v := make([]float32, n*na)
 	okv := make([]bool, n*na)
 	cum := make([]float32, n*na)
+	mean := make([]float32, n)
 	steps := make([]float32, na)
 	var offs []int32 // coarse: pixel offsets of every (radius, direction) sample
 	if !fine {
@@ -251,11 +252,15 @@ func (s *seg) fitCircleRobust(cx, cy float64, search, step, rmin, rmax, dr, span
 			if !fine {
 				x, y = math.Round(x), math.Round(y)
 				if xi, yi := int(x), int(y); xi-rEdge >= 0 && yi-rEdge >= 0 && xi+rEdge < g.w && yi+rEdge < g.h {
+					// The whole ring is inside: prefix sums straight from the pixels.
 					base := int32(yi*g.w + xi)
-					for j, o := range offs {
-						v[j], okv[j] = g.p[base+o], true
+					for a := range na {
+						cum[a] = g.p[base+offs[a]]
 					}
-					goto measured
+					for j := na; j < len(offs); j++ {
+						cum[j] = cum[j-na] + g.p[base+offs[j]]
+					}
+					goto summed
 				}
 			}
 			for i := range n {
@@ -273,7 +278,6 @@ func (s *seg) fitCircleRobust(cx, cy float64, search, step, rmin, rmax, dr, span
 					}
 				}
 			}
-		measured:
 			// Per direction, prefix sums along the radius give each ring step in O(1).
 			for a := range na {
 				var c float32
@@ -286,6 +290,7 @@ func (s *seg) fitCircleRobust(cx, cy float64, search, step, rmin, rmax, dr, span
 					cum[i*na+a] = c
 				}
 			}
+		summed:
 			stepAt := func(i, a int) (st, in float32, ok bool) {
 				lo := float32(0)
 				if i-k-1 >= 0 {
@@ -296,7 +301,6 @@ func (s *seg) fitCircleRobust(cx, cy float64, search, step, rmin, rmax, dr, span
 				st = (outS - inS) / float32(k)
 				return st, inS / float32(k), st == st
 			}
-			mean := make([]float32, n)
 			for i := k; i < n-k; i++ {
 				var sum float32
 				m := 0
