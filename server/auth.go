@@ -59,6 +59,12 @@ var permissions = map[string][]string{
 	"followup.list":    {store.RoleAnalyst, store.RoleAdmin},
 	"followup.decide":  {store.RoleAnalyst}, // the federation package lets analysts of the owning organisation alone decide
 	"received.read":    {store.RoleAnalyst, store.RoleAdmin},
+	"device.add":       {store.RoleAdmin},
+	"device.read":      {store.RoleAdmin},
+	"device.wipe":      {store.RoleAdmin},
+	"device.pull":      {store.RoleScreener, store.RoleEnroller}, // and only the device's own user (ownDevice)
+	"device.lease":     {store.RoleScreener, store.RoleEnroller},
+	"device.sync":      {store.RoleScreener, store.RoleEnroller},
 }
 
 // seesRecords reports whether the caller may see biographic data and images of persons

@@ -241,6 +241,14 @@ var schemaTypes = []struct {
 	{"FollowUpIn", followUpRequest{}, false},
 	{"DecideRequest", decideRequest{}, false},
 	{"FollowUp", federation.FollowUp{}, true},
+	{"Device", store.Device{}, true},
+	{"DeviceRequest", deviceRequest{}, false},
+	{"DeviceResponse", deviceResponse{}, true},
+	{"LeaseResponse", leaseResponse{}, true},
+	{"SyncRequest", syncRequest{}, false},
+	{"SyncItem", syncItem{}, false},
+	{"SyncResponse", syncResponse{}, true},
+	{"SyncResult", syncResult{}, true},
 }
 
 func TestOpenAPISchemasMatchGoTypes(t *testing.T) {

@@ -114,6 +114,8 @@ type Server struct {
 	fedState federation.State
 	partners *partnerRecords
 
+	syncLocks deviceLocks // field-kit syncs, one at a time per device
+
 	mux *http.ServeMux
 }
 
@@ -220,6 +222,12 @@ func (s *Server) routes() {
 	m.Handle("POST /v1/followups", s.auth(s.requestFollowUp))
 	m.Handle("POST /v1/followups/{id}", s.auth(s.decideFollowUp))
 	m.Handle("GET /v1/received/{origin}/{id}", s.auth(s.receivedRecord))
+	m.Handle("POST /v1/devices", s.auth(s.addDevice))
+	m.Handle("GET /v1/devices/{id}", s.auth(s.getDevice))
+	m.Handle("POST /v1/devices/{id}/wipe", s.auth(s.wipeDevice))
+	m.Handle("GET /v1/devices/{id}/package", s.auth(s.devicePackage))
+	m.Handle("POST /v1/devices/{id}/lease", s.auth(s.deviceLease))
+	m.Handle("POST /v1/devices/{id}/sync", s.auth(s.deviceSync))
 	s.mux = m
 }
 

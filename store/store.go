@@ -336,7 +336,7 @@ type Device struct {
 	Role   string `json:"role"`
 	Status string `json:"status"`
 	// Lease is how long a granted package key stays valid on the kit.
-	Lease time.Duration `json:"lease_seconds"`
+	Lease time.Duration `json:"-"`
 	// RefKey keys the opaque person references of the device's packages; PrivateKey is the
 	// X25519 key queued items are sealed to (the kit holds only its public half); LeaseKey
 	// is the AES-256 key of the current package (PackageID), valid until LeaseExpires.
@@ -363,6 +363,8 @@ type DeviceStore interface {
 	UpdateDevice(ctx context.Context, d *Device, refs map[string]string, a *audit.Entry) error
 	// DeviceRef resolves a reference of one of the device's packages (ErrNotFound).
 	DeviceRef(ctx context.Context, device, ref string) (string, error)
+	// Watched returns the watch level of every person at watch level monitor or above.
+	Watched(ctx context.Context) (map[string]WatchLevel, error)
 	// HasEncounter reports whether an encounter with this ID is stored.
 	HasEncounter(ctx context.Context, id string) (bool, error)
 	// SyncResult returns what a queued item of a device (by its client-generated ID)

@@ -180,3 +180,22 @@ func (db *DB) AddSyncResult(ctx context.Context, device, clientID, result string
 		return err
 	})
 }
+
+// Watched returns the persons at watch level monitor or above.
+func (db *DB) Watched(ctx context.Context) (map[string]store.WatchLevel, error) {
+	rows, err := db.r.QueryContext(ctx, `SELECT id, watch_level FROM persons WHERE watch_level IN (?, ?, ?)`,
+		string(store.WatchMonitor), string(store.WatchAlert), string(store.WatchDetain))
+	if err != nil {
+		return nil, fmt.Errorf("watched persons: %w", err)
+	}
+	defer rows.Close()
+	out := map[string]store.WatchLevel{}
+	for rows.Next() {
+		var id, level string
+		if err := rows.Scan(&id, &level); err != nil {
+			return nil, fmt.Errorf("watched persons: %w", err)
+		}
+		out[id] = store.WatchLevel(level)
+	}
+	return out, rows.Err()
+}
