@@ -16,7 +16,14 @@ import (
 
 func newEvalCmd() *cobra.Command {
 	c := &cobra.Command{Use: "eval", Short: "Measure accuracy and speed on evaluation databases"}
-	c.AddCommand(newEvalFVCCmd())
+	c.AddCommand(newEvalFVCCmd(), renamed(newIrisEvalCmd(), "iris"), renamed(newDNAEvalCmd(), "dna"))
+	return c
+}
+
+// renamed returns a modality's "eval" command under the name used below "biomesh eval":
+// "biomesh iris eval DIR" is also "biomesh eval iris DIR".
+func renamed(c *cobra.Command, name string) *cobra.Command {
+	c.Use = name + strings.TrimPrefix(c.Use, "eval")
 	return c
 }
 
