@@ -236,5 +236,5 @@ func (c *Client) Sync(ctx context.Context) (SyncReport, error) {
 			return rep, err
 		}
 	}
-	return rep, nil
+	return rep, c.Kit.Compact()
 }

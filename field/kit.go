@@ -240,6 +240,9 @@ func (k *Kit) eraseLease() error {
 // Package opens the installed package with the current lease: the plaintext lives in
 // memory only.
 func (k *Kit) Package() (*Package, Lease, error) {
+	if _, err := k.Device(); err != nil {
+		return nil, Lease{}, err
+	}
 	l, err := k.Lease()
 	if err != nil {
 		return nil, l, err
@@ -369,9 +372,8 @@ func eachLine(path string, fn func([]byte) error) error {
 	return sc.Err()
 }
 
-// Ack records that the node confirmed items, then compacts the queue: confirmed items are
-// dropped from it. A crash at any point loses no unconfirmed item; at worst a confirmed one
-// is sent again, which the node recognises.
+// Ack records durably that the node confirmed items; they no longer count as pending.
+// Compact drops them from the queue file.
 func (k *Kit) Ack(ids []string) error {
 	if len(ids) == 0 {
 		return nil
@@ -392,25 +394,34 @@ func (k *Kit) Ack(ids []string) error {
 		f.Close()
 		return err
 	}
-	if err := f.Close(); err != nil {
-		return err
-	}
+	return f.Close()
+}
+
+// Compact rewrites the queue without its confirmed items. A crash at any point loses no
+// unconfirmed item; at worst a confirmed one is sent again, which the node recognises.
+func (k *Kit) Compact() error {
 	rest, err := k.Pending()
 	if err != nil {
 		return err
 	}
-	var q bytes.Buffer
-	for _, it := range rest {
-		line, _ := json.Marshal(it)
-		q.Write(append(line, '\n'))
-	}
-	if err := k.writeFile(queueFile, q.Bytes()); err != nil {
-		return err
+	if len(rest) == 0 {
+		if err := os.Remove(k.path(queueFile)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return err
+		}
+	} else {
+		var q bytes.Buffer
+		for _, it := range rest {
+			line, _ := json.Marshal(it)
+			q.Write(append(line, '\n'))
+		}
+		if err := k.writeFile(queueFile, q.Bytes()); err != nil {
+			return err
+		}
 	}
 	if err := os.Remove(k.path(ackedFile)); err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return err
 	}
-	return nil
+	return syncDir(k.dir)
 }
 
 // Wipe erases the kit: the lease key first (so the package can no longer be opened even if

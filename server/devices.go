@@ -30,7 +30,21 @@ const (
 	defaultLease = 72 * time.Hour
 	maxLease     = 30 * 24 * time.Hour
 	maxSyncItems = 1000
+	// Four fingers per person keep a package of 10,000 persons near 12 MB; all ten would be
+	// about 31 MB.
+	defaultFingers = 4
 )
+
+// fingerRank orders finger positions by how often hand-held devices capture them: right
+// and left index, right and left thumb, then middle, ring and little fingers, unknown last.
+var fingerRank = [11]int{0: 10, 2: 0, 7: 1, 1: 2, 6: 3, 3: 4, 8: 5, 4: 6, 9: 7, 5: 8, 10: 9}
+
+func rankOf(pos int) int {
+	if pos < 0 || pos > 10 {
+		return 11
+	}
+	return fingerRank[pos]
+}
 
 // deviceLocks serialises the syncs of one device, so that a batch resent while the first
 // copy is still being processed waits for it and then finds every item done. The zero value
@@ -68,6 +82,7 @@ type deviceRequest struct {
 	Unit       string `json:"unit"`
 	Role       string `json:"role"`        // screener (default) or enroller
 	LeaseHours int    `json:"lease_hours"` // default 72, at most 720
+	Fingers    int    `json:"fingers"`     // fingers per person in packages, 1–10, default 4
 }
 
 type deviceResponse struct {
@@ -109,6 +124,12 @@ func (s *Server) addDevice(w http.ResponseWriter, r *http.Request, c *caller) er
 			return bad(http.StatusBadRequest, "lease_hours %d: from 1 to %d", req.LeaseHours, int(maxLease/time.Hour))
 		}
 	}
+	if req.Fingers == 0 {
+		req.Fingers = defaultFingers
+	}
+	if req.Fingers < 1 || req.Fingers > 10 {
+		return bad(http.StatusBadRequest, "fingers %d: from 1 to 10 per person (0 for the default, %d)", req.Fingers, defaultFingers)
+	}
 	priv, err := ecdh.X25519().GenerateKey(rand.Reader)
 	if err != nil {
 		return err
@@ -118,7 +139,7 @@ func (s *Server) addDevice(w http.ResponseWriter, r *http.Request, c *caller) er
 	tok := NewToken()
 	u := &store.User{ID: c.Org + "/" + id, Name: "device " + req.Name, Org: c.Org, Role: req.Role, TokenHash: HashToken(tok), Created: now}
 	d := &store.Device{ID: id, Name: req.Name, Org: c.Org, Unit: req.Unit, UserID: u.ID, Role: req.Role, Status: store.DeviceActive,
-		Lease: lease, RefKey: randomKey(), PrivateKey: priv.Bytes(), Created: now}
+		Lease: lease, Fingers: req.Fingers, RefKey: randomKey(), PrivateKey: priv.Bytes(), Created: now}
 	if err := ds.CreateDevice(r.Context(), d, u, s.entry(c, "device.add", id, fmt.Sprintf("ok: %s, role %s, unit %q, lease %s", req.Name, req.Role, req.Unit, lease))); err != nil {
 		return err
 	}
@@ -258,14 +279,35 @@ func (s *Server) devicePackage(w http.ResponseWriter, r *http.Request, c *caller
 			index[sm.PersonID] = i
 			p.Persons = append(p.Persons, field.Person{Ref: ref, Watch: level})
 		}
-		if ps := &p.Persons[i]; len(ps.Fingers) < 10 {
-			ps.Fingers = append(ps.Fingers, field.Finger{Position: sm.Position, Template: sm.Template})
-			fingers++
+		ps := &p.Persons[i]
+		f := field.Finger{Position: sm.Position, Template: sm.Template}
+		// Keep the d.Fingers best-ranked positions, one sample per position (the first
+		// enrolled).
+		for _, g := range ps.Fingers {
+			if g.Position == f.Position && f.Position != 0 {
+				return nil
+			}
+		}
+		if len(ps.Fingers) < d.Fingers {
+			ps.Fingers = append(ps.Fingers, f)
+			return nil
+		}
+		worst := 0
+		for k, g := range ps.Fingers {
+			if rankOf(g.Position) > rankOf(ps.Fingers[worst].Position) {
+				worst = k
+			}
+		}
+		if rankOf(f.Position) < rankOf(ps.Fingers[worst].Position) {
+			ps.Fingers[worst] = f
 		}
 		return nil
 	})
 	if err != nil {
 		return err
+	}
+	for _, ps := range p.Persons {
+		fingers += len(ps.Fingers)
 	}
 	key := randomKey()
 	sealed, err := field.SealPackage(p, key)

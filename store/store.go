@@ -337,6 +337,9 @@ type Device struct {
 	Status string `json:"status"`
 	// Lease is how long a granted package key stays valid on the kit.
 	Lease time.Duration `json:"-"`
+	// Fingers is how many fingers per person the device's packages carry, the fingers
+	// hand-helds capture first (index fingers, then thumbs, …).
+	Fingers int `json:"fingers"`
 	// RefKey keys the opaque person references of the device's packages; PrivateKey is the
 	// X25519 key queued items are sealed to (the kit holds only its public half); LeaseKey
 	// is the AES-256 key of the current package (PackageID), valid until LeaseExpires.

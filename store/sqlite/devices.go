@@ -33,6 +33,8 @@ func (db *DB) CreateDevice(ctx context.Context, d *store.Device, u *store.User, 
 		return fmt.Errorf("%s: token hash is %d bytes, not a SHA-256 hash", what, len(u.TokenHash))
 	case len(d.RefKey) == 0 || len(d.PrivateKey) == 0:
 		return fmt.Errorf("%s: no reference or private key", what)
+	case d.Fingers < 1 || d.Fingers > 10:
+		return fmt.Errorf("%s: %d fingers per person: from 1 to 10", what, d.Fingers)
 	}
 	if d.Created.IsZero() {
 		d.Created = time.Now()
@@ -68,15 +70,15 @@ func (db *DB) CreateDevice(ctx context.Context, d *store.Device, u *store.User, 
 			return err
 		}
 		_, err := tx.ExecContext(ctx, `INSERT INTO devices (id, name, org, unit, user_id, role, status, lease,
-			ref_key, private_key, lease_key, package_id, lease_expires, created, last_seen)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, '', NULL, ?, NULL)`,
-			d.ID, d.Name, d.Org, d.Unit, d.UserID, d.Role, d.Status, int64(d.Lease), d.RefKey, d.PrivateKey, cr)
+			ref_key, private_key, lease_key, package_id, lease_expires, created, last_seen, fingers)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, '', NULL, ?, NULL, ?)`,
+			d.ID, d.Name, d.Org, d.Unit, d.UserID, d.Role, d.Status, int64(d.Lease), d.RefKey, d.PrivateKey, cr, d.Fingers)
 		return err
 	})
 }
 
 const deviceCols = `id, name, org, unit, user_id, role, status, lease, ref_key, private_key, lease_key,
-	package_id, lease_expires, created, last_seen`
+	package_id, lease_expires, created, last_seen, fingers`
 
 // Device returns one device.
 func (db *DB) Device(ctx context.Context, id string) (*store.Device, error) {
@@ -87,7 +89,7 @@ func (db *DB) Device(ctx context.Context, id string) (*store.Device, error) {
 	)
 	err := db.r.QueryRowContext(ctx, `SELECT `+deviceCols+` FROM devices WHERE id = ?`, id).Scan(
 		&d.ID, &d.Name, &d.Org, &d.Unit, &d.UserID, &d.Role, &d.Status, &lease, &d.RefKey, &d.PrivateKey,
-		&d.LeaseKey, &d.PackageID, &exp, &cr, &seen)
+		&d.LeaseKey, &d.PackageID, &exp, &cr, &seen, &d.Fingers)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, fmt.Errorf("device %s: %w", id, store.ErrNotFound)
 	}

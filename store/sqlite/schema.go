@@ -221,6 +221,8 @@ CREATE TABLE device_sync (
 	result    TEXT NOT NULL,
 	PRIMARY KEY (device_id, client_id)
 ) WITHOUT ROWID;`,
+	// 5: how many fingers per person a device's packages carry (store.Device.Fingers).
+	`ALTER TABLE devices ADD COLUMN fingers INTEGER NOT NULL DEFAULT 4;`,
 }
 
 // migrate brings the file's schema to len(migrations), one step per transaction. BEGIN
