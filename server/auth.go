@@ -59,6 +59,7 @@ var permissions = map[string][]string{
 	"followup.list":    {store.RoleAnalyst, store.RoleAdmin},
 	"followup.decide":  {store.RoleAnalyst}, // the federation package lets analysts of the owning organisation alone decide
 	"received.read":    {store.RoleAnalyst, store.RoleAdmin},
+	"dna.familial":     {store.RoleAnalyst, store.RoleAdmin},
 	"device.add":       {store.RoleAdmin},
 	"device.read":      {store.RoleAdmin},
 	"device.wipe":      {store.RoleAdmin},

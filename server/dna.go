@@ -221,3 +221,95 @@ func (s *Server) profileOf(ctx context.Context, person string) (*dna.Profile, er
 	}
 	return best, nil
 }
+
+type familialRequest struct {
+	Profile      json.RawMessage `json:"profile"`
+	Relationship string          `json:"relationship"` // parent-child, full-siblings, half-siblings, grandparent, avuncular, first-cousins
+	Limit        int             `json:"limit"`        // default 20, at most 100
+}
+
+type familialCandidate struct {
+	PersonID   string        `json:"person_id"`
+	KI         float64       `json:"ki"`
+	Log10KI    float64       `json:"log10_ki"`
+	Population string        `json:"population"`
+	Compared   int           `json:"compared"`
+	Above      bool          `json:"above_threshold"`
+	Person     *store.Person `json:"person,omitempty"`
+}
+
+// familialSearch is POST /v1/dna/familial: the node's DNA profiles ranked by kinship index
+// against a query profile for a relationship (a lead for a relative not in the database
+// himself). Only the caller's organisation's persons are listed.
+func (s *Server) familialSearch(w http.ResponseWriter, r *http.Request, c *caller) error {
+	if err := s.require(r, c, "dna.familial", ""); err != nil {
+		return err
+	}
+	var req familialRequest
+	if err := decodeJSON(r.Body, "request body", &req); err != nil {
+		return err
+	}
+	rel, err := dna.ParseRelationship(req.Relationship)
+	if err != nil {
+		return bad(http.StatusBadRequest, "relationship %q: parent-child, full-siblings, half-siblings, grandparent, avuncular or first-cousins", req.Relationship)
+	}
+	if req.Limit < 0 || req.Limit > 100 {
+		return bad(http.StatusBadRequest, "limit %d: 1–100 (0 for 20)", req.Limit)
+	}
+	if req.Limit == 0 {
+		req.Limit = 20
+	}
+	if len(req.Profile) == 0 {
+		return bad(http.StatusBadRequest, "profile: the query's STR profile is missing")
+	}
+	q, _, err := decodeDNA("profile", &sampleIn{Profile: req.Profile})
+	if err != nil {
+		return err
+	}
+	if len(s.cfg.DNATables) == 0 {
+		return bad(http.StatusUnprocessableEntity, "familial search needs allele frequency tables (serve --dna-frequencies)")
+	}
+	// Ask for more than the limit: candidates of other organisations are not listed.
+	res, err := s.dna.db.Familial(q, s.cfg.DNATables, dna.FamilialOptions{Relationship: rel, Kinship: dna.DefaultKinshipOptions(), Limit: 5 * req.Limit})
+	if err != nil {
+		return bad(http.StatusUnprocessableEntity, "familial search: %v", err)
+	}
+	// The query's own profile (a direct match) is not a relative of it.
+	direct := map[string]bool{}
+	if dm, err := s.dna.db.Search(q, dna.DefaultSearchOptions()); err == nil {
+		for _, m := range dm.Matches {
+			if m.Kind == dna.FullMatch {
+				direct[m.ID] = true
+			}
+		}
+	}
+	warnings := nonNil(res.Warnings)
+	if len(direct) > 0 {
+		warnings = append(warnings, fmt.Sprintf("%d direct match(es) of the query itself left out", len(direct)))
+	}
+	out := []familialCandidate{}
+	seen := map[string]bool{}
+	for _, fc := range res.Candidates {
+		pid := s.dna.personOf(fc.ID)
+		if pid == "" || seen[pid] || direct[fc.ID] {
+			continue
+		}
+		p, err := s.st.Person(r.Context(), pid)
+		if err != nil || p.Org != c.Org {
+			continue
+		}
+		seen[pid] = true
+		out = append(out, familialCandidate{PersonID: pid, KI: fc.KI, Log10KI: fc.Log10KI, Population: fc.Population,
+			Compared: fc.Compared, Above: fc.Above, Person: p})
+		if len(out) == req.Limit {
+			break
+		}
+	}
+	result := fmt.Sprintf("ok: %s, %d listed, %d above threshold", rel.Name, len(out), res.Above)
+	if err := s.audit(r.Context(), c, "dna.familial", "", result); err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"relationship": res.Relationship, "threshold": res.Threshold,
+		"searched": res.Searched, "candidates": out, "warnings": warnings})
+	return nil
+}

@@ -132,6 +132,18 @@ func TestDNA(t *testing.T) {
 	}
 	t.Logf("father–child: %s", strings.ReplaceAll(link.Note, "\n", " | "))
 
+	// Familial search with the child's profile: the father leads the parent–child list.
+	var fam struct {
+		Candidates []familialCandidate
+		Searched   int
+	}
+	js, _ := child.MarshalJSON()
+	call("POST", "/v1/dna/familial", map[string]any{"profile": json.RawMessage(js), "relationship": "parent-child", "limit": 3}, 200, &fam)
+	if len(fam.Candidates) == 0 || (fam.Candidates[0].PersonID != fa.PersonID && fam.Candidates[0].PersonID != forged.PersonID) || !fam.Candidates[0].Above {
+		t.Errorf("familial search for the child's parent: %+v", fam)
+	}
+	call("POST", "/v1/dna/familial", map[string]any{"profile": json.RawMessage(js), "relationship": "spouse"}, 400, nil)
+
 	// After a restart the DNA database is loaded from the store.
 	srv2, err := New(ctx, st, Config{DNATables: tables, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	if err != nil {

@@ -37,6 +37,7 @@ import (
 	"github.com/getkin/kin-openapi/routers/legacy"
 
 	"github.com/biomesh/biomesh/audit"
+	"github.com/biomesh/biomesh/dna"
 	"github.com/biomesh/biomesh/federation"
 	"github.com/biomesh/biomesh/fingerprint/synth"
 	"github.com/biomesh/biomesh/fingerprint/synthtpl"
@@ -538,6 +539,24 @@ func multipartRequest(t *testing.T, req any, files map[string][]byte) *multipart
 	return &multipartBody{b.Bytes(), mw.FormDataContentType(), j}
 }
 
+// uniformTables is an allele frequency table made up for tests: alleles 10–19 at 0.1 each
+// at eight loci, for one population.
+func uniformTables(t *testing.T) dna.Tables {
+	t.Helper()
+	var b strings.Builder
+	b.WriteString("population,locus,allele,freq,n\n")
+	for _, l := range []string{"D3S1358", "vWA", "FGA", "D8S1179", "D21S11", "D18S51", "D5S818", "D13S317"} {
+		for a := 10; a < 20; a++ {
+			fmt.Fprintf(&b, "Test,%s,%d,0.1,1000\n", l, a)
+		}
+	}
+	ts, err := dna.ReadTables(strings.NewReader(b.String()), "uniform", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ts
+}
+
 // ansiBody is a request body sent as an ANSI/NIST-ITL transaction.
 type ansiBody []byte
 
@@ -611,7 +630,7 @@ func TestOpenAPIMatchesServer(t *testing.T) {
 		t.Fatal(err)
 	}
 	const maxBody = 4 << 20 // small, to see the 413 of every operation with a body cheaply
-	srv, err := New(ctx, st, Config{MaxBody: maxBody, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	srv, err := New(ctx, st, Config{MaxBody: maxBody, DNATables: uniformTables(t), Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -806,6 +825,15 @@ func TestOpenAPIMatchesServer(t *testing.T) {
 	a.call("POST", "/v1/transactions", enroller, ansiBody("1.001:12\x1d1.002:0500\x1c"), 422, nil)
 	a.call("GET", "/v1/persons/"+imp.PersonID+"/transaction?profile=int-i&dai=FR01", analyst, nil, 200, nil)
 	a.call("GET", "/v1/persons/"+imp.PersonID+"/transaction", analyst, nil, 400, nil)
+
+	// Familial DNA search.
+	profile := map[string]any{"loci": map[string]any{"D3S1358": []string{"11", "12"}, "vWA": []string{"13", "14"},
+		"FGA": []string{"15"}, "D8S1179": []string{"10", "16"}, "D21S11": []string{"12", "17"}, "D18S51": []string{"14", "18"},
+		"D5S818": []string{"11", "19"}, "D13S317": []string{"13", "15"}}}
+	a.call("POST", "/v1/dna/familial", analyst, map[string]any{"profile": profile, "relationship": "full-siblings"}, 200, nil)
+	a.call("POST", "/v1/dna/familial", analyst, map[string]any{"profile": profile, "relationship": "spouse"}, 400, nil)
+	a.call("POST", "/v1/dna/familial", analyst, map[string]any{"profile": map[string]any{"loci": map[string]any{"TH01": []string{"6"}}}, "relationship": "parent-child"}, 422, nil)
+	a.call("POST", "/v1/dna/familial", screener, map[string]any{"profile": profile, "relationship": "parent-child"}, 403, nil)
 
 	// Audit.
 	a.call("GET", "/v1/audit?from=3&limit=20", auditor, nil, 200, nil)

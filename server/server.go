@@ -217,6 +217,7 @@ func (s *Server) routes() {
 	m.Handle("GET /v1/me", s.auth(s.me))
 	m.Handle("GET /v1/audit", s.auth(s.auditLog))
 	m.Handle("GET /v1/audit/verify", s.auth(s.auditVerify))
+	m.Handle("POST /v1/dna/familial", s.auth(s.familialSearch))
 	m.Handle("POST /v1/partners/{partner}/query", s.auth(s.queryPartner))
 	m.Handle("GET /v1/followups", s.auth(s.listFollowUps))
 	m.Handle("POST /v1/followups", s.auth(s.requestFollowUp))
