@@ -232,7 +232,7 @@ func TestFederationAPI(t *testing.T) {
 	// main document test checks for every operation with a body).
 	for path, item := range doc.Paths.Map() {
 		for method, op := range item.Operations() {
-			if !slices.Contains(op.Tags, "federation") {
+			if !slices.Contains([]string{"queryPartner", "listFollowUps", "requestFollowUp", "decideFollowUp", "receivedRecord"}, op.OperationID) {
 				continue
 			}
 			for code := range op.Responses.Map() {
