@@ -94,15 +94,15 @@ func (c *Client) do(ctx context.Context, node, token, method, path string, body 
 }
 
 // Register registers this kit as a new device of the admin's organisation and records the
-// registration in the kit. role is "screener" or "enroller"; leaseHours 0 for the node's
-// default.
-func (c *Client) Register(ctx context.Context, node, adminToken, name, unit, role string, leaseHours int) (Device, error) {
+// registration in the kit. role is "screener" or "enroller"; leaseHours and fingers (per
+// person in packages) 0 for the node's defaults.
+func (c *Client) Register(ctx context.Context, node, adminToken, name, unit, role string, leaseHours, fingers int) (Device, error) {
 	if _, err := c.Kit.Device(); err == nil {
 		return Device{}, errors.New("field: this kit is already registered; use a new directory for another device")
 	} else if !errors.Is(err, ErrNotEnrolled) {
 		return Device{}, err
 	}
-	data, _, err := c.do(ctx, node, adminToken, "POST", "/v1/devices", map[string]any{"name": name, "unit": unit, "role": role, "lease_hours": leaseHours})
+	data, _, err := c.do(ctx, node, adminToken, "POST", "/v1/devices", map[string]any{"name": name, "unit": unit, "role": role, "lease_hours": leaseHours, "fingers": fingers})
 	if err != nil {
 		return Device{}, err
 	}

@@ -72,7 +72,7 @@ func TestFieldKitOffline(t *testing.T) {
 	if _, err := kit.Matcher(); !errors.Is(err, field.ErrNotEnrolled) {
 		t.Fatalf("unregistered kit: %v, want ErrNotEnrolled", err)
 	}
-	dev, err := c.Register(ctx, n.URL, n.Admin, "kit-1", "patrol 7", "enroller", 0)
+	dev, err := c.Register(ctx, n.URL, n.Admin, "kit-1", "patrol 7", "enroller", 0, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
