@@ -21,13 +21,13 @@ const (
 
 // Template encoding, version 1 (little endian):
 //
-//	"BMFT"  magic
+//	"BMFC"  magic
 //	1       version, one byte
 //	n       model name length, one byte, then n bytes of name (ASCII, printable)
 //	d       dimension, uint16, 1..MaxDim
 //	d×4     float32 components, all finite, not all zero
 const (
-	templateMagic   = "BMFT"
+	templateMagic   = "BMFC"
 	templateVersion = 1
 )
 

@@ -39,7 +39,7 @@ func TestTemplateInvalid(t *testing.T) {
 		"Inf":          {tpl: Template{Model: "m", Vector: []float32{float32(math.Inf(1))}}},
 		"too long":     {tpl: Template{Model: "m", Vector: make([]float32, MaxDim+1)}},
 		"bad magic":    {b: append([]byte("XXXX"), good[4:]...)},
-		"version 2":    {b: append(append([]byte("BMFT"), 2), good[5:]...)},
+		"version 2":    {b: append(append([]byte("BMFC"), 2), good[5:]...)},
 		"truncated":    {b: good[:len(good)-1]},
 		"trailing":     {b: append(bytes.Clone(good), 0)},
 		"short":        {b: []byte("BMF")},
@@ -61,7 +61,7 @@ func TestTemplateInvalid(t *testing.T) {
 func FuzzTemplate(f *testing.F) {
 	seed, _ := Template{Model: DlibModel, Vector: []float32{1, 2, 3}}.MarshalBinary()
 	f.Add(seed)
-	f.Add([]byte("BMFT\x01\x00\x00\x00"))
+	f.Add([]byte("BMFC\x01\x00\x00\x00"))
 	f.Add([]byte{})
 	f.Fuzz(func(t *testing.T, b []byte) {
 		var tpl Template

@@ -230,7 +230,7 @@ func newFaceCompareCmd(ff *faceFlags) *cobra.Command {
 				if err != nil {
 					return err
 				}
-				if bytes.HasPrefix(b, []byte("BMFT")) {
+				if bytes.HasPrefix(b, []byte("BMFC")) {
 					if err := ts[i].UnmarshalBinary(b); err != nil {
 						return fmt.Errorf("%s: %w", path, err)
 					}

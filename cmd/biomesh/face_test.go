@@ -64,7 +64,7 @@ func TestFaceCompareTemplates(t *testing.T) {
 		t.Error("unknown metric accepted")
 	}
 	bad := filepath.Join(dir, "bad.bmf")
-	os.WriteFile(bad, []byte("BMFT\x07"), 0o644)
+	os.WriteFile(bad, []byte("BMFC\x07"), 0o644)
 	if _, _, err := run("face", "compare", a, bad); err == nil || !strings.Contains(err.Error(), "bad.bmf") {
 		t.Errorf("corrupt template: %v", err)
 	}
