@@ -1,0 +1,200 @@
+package field_test
+
+// Benchmarks of the field-kit targets (issue 6): a watch-list package of 10,000 persons
+// ≤ 20 MB, 10,000 queued encounters synced in ≤ 60 s, an offline check in under a second.
+//
+//	go test ./field -run XXX -bench . -benchtime 1x
+
+import (
+	"context"
+	"fmt"
+	"runtime"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/biomesh/biomesh/audit"
+	"github.com/biomesh/biomesh/field"
+	"github.com/biomesh/biomesh/fingerprint/synthtpl"
+	"github.com/biomesh/biomesh/store"
+)
+
+var levels = []store.WatchLevel{store.WatchMonitor, store.WatchAlert, store.WatchDetain}
+
+// fillWatched writes persons with ten synthetic fingers each, all watched, into the node's
+// store (through the store, as a bulk load would; the node is restarted after to load its
+// gallery).
+func fillWatched(b *testing.B, n *testNode, persons int) {
+	ctx := context.Background()
+	var wg sync.WaitGroup
+	work := make(chan int, 256)
+	for range runtime.GOMAXPROCS(0) * 2 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for k := range work {
+				now := time.Now().UTC()
+				p := &store.Person{ID: fmt.Sprintf("P-FIELD%07d", k), Org: "unit-a", Name: fmt.Sprint("Watched ", k), Created: now, Updated: now,
+					Watch: store.Watch{Level: levels[k%3], Reason: "bench", SetAt: now}}
+				var ss []store.Sample
+				for f := range 10 {
+					t := synthtpl.Impression(synthtpl.Finger(9, k, f, nil), 9, 0, nil)
+					bt, _ := t.MarshalBinary()
+					ss = append(ss, store.Sample{Modality: store.Finger, Position: f + 1, Template: bt, Quality: t.Quality, Captured: now})
+				}
+				a := &audit.Entry{Time: now, User: "bench", Org: "unit-a", Role: "admin", Action: "person.enrol", Target: p.ID, Result: "ok"}
+				if err := n.St.CreatePerson(ctx, p, ss, a); err != nil {
+					panic(err)
+				}
+			}
+		}()
+	}
+	for k := range persons {
+		work <- k
+	}
+	close(work)
+	wg.Wait()
+	n.stop()
+	n.start()
+}
+
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+func newKit(b *testing.B, n *testNode, fingers int) (*field.Kit, *field.Client, field.Device) {
+	kit, err := field.Open(b.TempDir(), nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	c := &field.Client{Kit: kit}
+	d, err := c.Register(context.Background(), n.URL, n.Admin, fmt.Sprint("bench-", fingers), "", "screener", 0, fingers)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return kit, c, d
+}
+
+// BenchmarkPackage10k pulls the package of a node watching 10,000 persons with ten fingers
+// each, with four fingers per person (the default) and with all ten, and checks offline
+// against it.
+func BenchmarkPackage10k(b *testing.B) {
+	const persons = 10_000
+	n := startNode(b)
+	t0 := time.Now()
+	fillWatched(b, n, persons)
+	b.Logf("node filled with %d watched persons (10 fingers each) in %v", persons, time.Since(t0).Round(time.Second))
+	for _, fingers := range []int{4, 10} {
+		b.Run(fmt.Sprintf("fingers=%d", fingers), func(b *testing.B) {
+			kit, c, _ := newKit(b, n, fingers)
+			var size int
+			for b.Loop() {
+				_, s, err := c.Pull(context.Background())
+				if err != nil {
+					b.Fatal(err)
+				}
+				size = s
+			}
+			b.ReportMetric(float64(size)/1e6, "MB")
+			b.StopTimer()
+			// Opening the package and preparing its templates: what "biomesh field check"
+			// does before searching.
+			t0, c0 := time.Now(), cpuTime()
+			m, err := kit.Matcher()
+			if err != nil {
+				b.Fatal(err)
+			}
+			b.ReportMetric(float64(time.Since(t0).Milliseconds()), "open-ms")
+			b.ReportMetric(float64((cpuTime()-c0).Milliseconds()), "open-cpu-ms")
+			if m.Persons() != persons {
+				b.Fatalf("matcher has %d persons, want %d", m.Persons(), persons)
+			}
+			// Offline checks with two probe fingers (right and left index, another impression).
+			var wall, cpu time.Duration
+			hits := 0
+			const checks = 20
+			for k := range checks {
+				person := k * 487 % persons
+				var probe []field.Finger
+				for _, f := range []int{1, 6} {
+					bt, _ := synthtpl.Impression(synthtpl.Finger(9, person, f, nil), 9, 1, nil).MarshalBinary()
+					probe = append(probe, field.Finger{Position: f + 1, Template: bt})
+				}
+				t0, c0 := time.Now(), cpuTime()
+				res, err := m.Check(probe)
+				wall += time.Since(t0)
+				cpu += cpuTime() - c0
+				if err != nil {
+					b.Fatal(err)
+				}
+				if res.Hit && res.Watch == levels[person%3] {
+					hits++
+				}
+			}
+			b.ReportMetric(float64(wall.Microseconds())/checks/1000, "check-ms")
+			b.ReportMetric(float64(cpu.Microseconds())/checks/1000, "check-cpu-ms")
+			b.ReportMetric(float64(hits)/checks, "hit-rate")
+		})
+	}
+}
+
+// BenchmarkSync10k syncs 10,000 encounters queued offline (two probe fingers each; one in
+// ten a hit on a watched person) to a node.
+func BenchmarkSync10k(b *testing.B) {
+	const queued = 10_000
+	n := startNode(b)
+	fillWatched(b, n, 1000)
+	ctx := context.Background()
+	for b.Loop() {
+		b.StopTimer()
+		kit, c, _ := newKit(b, n, 4)
+		if _, _, err := c.Pull(ctx); err != nil {
+			b.Fatal(err)
+		}
+		m, err := kit.Matcher()
+		if err != nil {
+			b.Fatal(err)
+		}
+		// The kit's answers for the hits, once (the search is not what is measured).
+		hit := map[int]*field.Result{}
+		for k := 0; k < queued; k += 10 {
+			person := k / 10 % 1000
+			bt, _ := synthtpl.Impression(synthtpl.Finger(9, person, 1, nil), 9, 1, nil).MarshalBinary()
+			r, err := m.Check([]field.Finger{{Position: 2, Template: bt}})
+			if err != nil {
+				b.Fatal(err)
+			}
+			hit[k] = &r
+		}
+		for k := range queued {
+			var probe []field.Finger
+			for _, f := range []int{1, 6} {
+				bt, _ := synthtpl.Impression(synthtpl.Finger(9, 100_000+k, f, nil), 9, 1, nil).MarshalBinary()
+				probe = append(probe, field.Finger{Position: f + 1, Template: bt})
+			}
+			e := &field.Encounter{Time: time.Now().UTC(), Place: "bench", Fingers: probe, Offline: &field.Result{Watch: store.WatchNone, Action: "green"}}
+			if r := hit[k]; r != nil {
+				e.Offline = r
+			}
+			if _, err := kit.Enqueue(field.Item{Kind: field.KindEncounter, Encounter: e}); err != nil {
+				b.Fatal(err)
+			}
+		}
+		b.StartTimer()
+		t0, c0 := time.Now(), cpuTime()
+		rep, err := c.Sync(ctx)
+		if err != nil {
+			b.Fatal(err)
+		}
+		took, cpu := time.Since(t0), cpuTime()-c0
+		if rep.Created != queued {
+			b.Fatalf("sync: %+v", rep)
+		}
+		b.ReportMetric(took.Seconds(), "sync-s")
+		b.ReportMetric(cpu.Seconds(), "sync-cpu-s")
+		b.ReportMetric(float64(queued)/took.Seconds(), "encounters/s")
+	}
+}
