@@ -167,6 +167,8 @@ func (s *Server) mergeConflict(w http.ResponseWriter, r *http.Request, c *caller
 		}
 		s.irises.put(keep, ss)
 		s.irises.g.Remove(gone)
+		s.faces.put(keep, ss)
+		s.faces.g.Remove(gone)
 		s.dna.removePerson(keep)
 		for _, sm := range ss {
 			var p dna.Profile

@@ -154,6 +154,7 @@ type candidate struct {
 	Score    float64            `json:"score"`
 	Fingers  []float64          `json:"finger_scores,omitempty"` // per probe finger, in request order
 	Iris     float64            `json:"iris_score,omitempty"`    // the irises' part of Score
+	Face     float64            `json:"face_score,omitempty"`    // the faces' part of Score
 	DNA      float64            `json:"dna_score,omitempty"`     // the DNA profiles' part of Score
 	Person   *store.Person      `json:"person,omitempty"`        // for callers who may see it
 	Watch    store.WatchLevel   `json:"watch,omitempty"`
@@ -170,8 +171,12 @@ func (s *Server) search(samples []*sample, k int) ([]candidate, int, error) {
 	if err != nil {
 		return nil, 0, err
 	}
-	if len(probes) == 0 && dnaProbes == 0 && irisProbes == 0 {
-		return nil, 0, bad(422, "no searchable sample: fingers, irises, and DNA profiles when the node has frequency tables, are searched on this node")
+	faceScores, faceProbes, err := s.searchFaces(samples, max(k, 50))
+	if err != nil {
+		return nil, 0, err
+	}
+	if len(probes) == 0 && dnaProbes == 0 && irisProbes == 0 && faceProbes == 0 {
+		return nil, 0, bad(422, "no searchable sample: fingers, irises, faces (with a face engine) and DNA profiles (with frequency tables) are searched on this node")
 	}
 	var out []candidate
 	if subjects, _ := s.fingers.g.Len(); len(probes) > 0 && subjects > 0 {
@@ -189,12 +194,13 @@ func (s *Server) search(samples []*sample, k int) ([]candidate, int, error) {
 	// Other modalities add on the same scale; a person found by one of them alone is a
 	// candidate too.
 	out = fuseModality(out, irisScores, "iris")
+	out = fuseModality(out, faceScores, "face")
 	out = fuseModality(out, dnaScores, "dna")
 	sort.SliceStable(out, func(i, j int) bool { return out[i].Score > out[j].Score })
 	if len(out) > k {
 		out = out[:k]
 	}
-	return out, len(probes) + irisProbes + dnaProbes, nil
+	return out, len(probes) + irisProbes + faceProbes + dnaProbes, nil
 }
 
 // fuseModality adds one modality's fused score per person to the candidates (and makes
@@ -206,6 +212,8 @@ func fuseModality(out []candidate, scores map[string]float64, modality string) [
 		switch modality {
 		case "iris":
 			c.Iris = round2(sc)
+		case "face":
+			c.Face = round2(sc)
 		case "dna":
 			c.DNA = round2(sc)
 		}

@@ -208,6 +208,7 @@ func (s *Server) enrolDecoded(w http.ResponseWriter, r *http.Request, c *caller,
 			s.fingers.add(best.ID, samples)
 			s.dna.add(best.ID, samples)
 			s.irises.add(best.ID, samples)
+			s.faces.add(best.ID, samples)
 			s.recent.add(best.ID, samples)
 			s.publish(r.Context(), federation.Change{Kind: federation.KindUpdate, Person: best})
 			resp.PersonID, resp.Duplicate, resp.Samples = best.ID, true, samplesOut(samples)
@@ -243,6 +244,7 @@ func (s *Server) enrolDecoded(w http.ResponseWriter, r *http.Request, c *caller,
 	s.fingers.add(resp.PersonID, samples)
 	s.dna.add(resp.PersonID, samples)
 	s.irises.add(resp.PersonID, samples)
+	s.faces.add(resp.PersonID, samples)
 	s.recent.add(resp.PersonID, samples)
 	resp.Samples = samplesOut(samples)
 	if resp.Created {
@@ -302,7 +304,7 @@ func dedupSamples(samples []*sample, n int) []*sample {
 		switch {
 		case s.finger != nil:
 			fs = append(fs, s)
-		case s.profile != nil, s.iris != nil:
+		case s.profile != nil, s.iris != nil, s.face != nil:
 			profiles = append(profiles, s)
 		}
 	}
@@ -566,6 +568,7 @@ func (s *Server) deletePerson(w http.ResponseWriter, r *http.Request, c *caller)
 	s.fingers.g.Remove(p.ID)
 	s.dna.removePerson(p.ID)
 	s.irises.g.Remove(p.ID)
+	s.faces.g.Remove(p.ID)
 	s.publish(r.Context(), federation.Change{Kind: federation.KindDelete, Person: p})
 	writeJSON(w, http.StatusOK, map[string]any{"deleted": p.ID})
 	return nil

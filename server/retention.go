@@ -159,6 +159,7 @@ func (s *Server) expire(ctx context.Context) (int, error) {
 					s.fingers.g.Remove(p.ID)
 					s.dna.removePerson(p.ID)
 					s.irises.g.Remove(p.ID)
+					s.faces.g.Remove(p.ID)
 				}
 				s.enrolMu.Unlock()
 				if err == nil {

@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/biomesh/biomesh/dna"
+	"github.com/biomesh/biomesh/face"
 	"github.com/biomesh/biomesh/fingerprint"
 	"github.com/biomesh/biomesh/fingerprint/input"
 	"github.com/biomesh/biomesh/fingerprint/match"
@@ -50,6 +51,7 @@ type sample struct {
 	cand     *match.Candidate      // enrolled fingers: the gallery form (also stored, rec.Prepared)
 	profile  *dna.Profile          // DNA samples
 	iris     *iris.Template        // iris samples
+	face     *face.Template        // face samples, with a face engine
 	name     string                // "samples[3]" for error messages
 	warnings []string
 }
@@ -321,6 +323,10 @@ func (s *Server) decodeSample(name string, in *sampleIn, forEnrolment bool) (*sa
 		}
 	case store.Iris:
 		if err := decodeIris(name, in, sm); err != nil {
+			return nil, err
+		}
+	case store.Face:
+		if err := s.decodeFace(name, in, sm, forEnrolment); err != nil {
 			return nil, err
 		}
 	case store.DNA:

@@ -28,6 +28,7 @@ import (
 	"time"
 
 	"github.com/biomesh/biomesh/dna"
+	"github.com/biomesh/biomesh/face"
 	"github.com/biomesh/biomesh/federation"
 	"github.com/biomesh/biomesh/store"
 )
@@ -62,6 +63,9 @@ type Config struct {
 	// DNATables are the allele frequency tables DNA matches are scored and kinship is
 	// computed with (dna.LoadTables); without them DNA profiles are stored, not searched.
 	DNATables dna.Tables
+	// Face is the face pipeline (face.Open: a node built with -tags dlib and the models of
+	// scripts/setup-face); nil stores face photos without searching them.
+	Face *face.Pipeline
 }
 
 func (c *Config) withDefaults() Config {
@@ -100,6 +104,7 @@ type Server struct {
 	fingers *fingerGallery
 	dna     *dnaGallery
 	irises  *irisGallery
+	faces   *faceGallery
 	alerts  *hub
 	extract chan struct{} // semaphore bounding concurrent extractions
 
@@ -144,6 +149,16 @@ func New(ctx context.Context, st store.Store, cfg Config) (*Server, error) {
 	}
 	if err := s.dna.load(ctx, st); err != nil {
 		return nil, fmt.Errorf("loading the DNA database: %w", err)
+	}
+	faces, err := newFaceGallery(c.Face)
+	if err != nil {
+		return nil, err
+	}
+	s.faces = faces
+	if skipped, err := s.faces.load(ctx, st); err != nil {
+		return nil, fmt.Errorf("loading the face gallery: %w", err)
+	} else if skipped > 0 {
+		c.Logger.Warn("face templates of another model not loaded (re-enrol from the stored photos)", "samples", skipped)
 	}
 	if skipped, err := s.irises.load(ctx, st); err != nil {
 		return nil, fmt.Errorf("loading the iris gallery: %w", err)

@@ -17,6 +17,7 @@ import (
 
 	"github.com/biomesh/biomesh/audit"
 	"github.com/biomesh/biomesh/dna"
+	"github.com/biomesh/biomesh/face"
 	"github.com/biomesh/biomesh/federation"
 	"github.com/biomesh/biomesh/server"
 	"github.com/biomesh/biomesh/store/sqlite"
@@ -38,6 +39,7 @@ func newServeCmd() *cobra.Command {
 		tlsCert, tlsKey, tlsClientCA string
 		retention, fedConfig         string
 		dnaFreqs                     []string
+		faceModels, faceEmbedder     string
 		demo                         bool
 		cfg                          server.Config
 	)
@@ -69,6 +71,15 @@ already on disk.`,
 				} else if err := cfg.DNATables.Merge(ts); err != nil {
 					return fmt.Errorf("--dna-frequencies: %w", err)
 				}
+			}
+			switch p, err := face.Open(face.Options{ModelDir: faceModels, Embedder: faceEmbedder}); {
+			case errors.Is(err, face.ErrNotBuilt):
+				log.Info("face photos are stored, not searched: " + err.Error())
+			case err != nil:
+				return fmt.Errorf("face engine: %w (install the models with scripts/setup-face, or give --face-models)", err)
+			default:
+				defer p.Close()
+				cfg.Face = p
 			}
 			if retention != "" {
 				if cfg.Retention, err = server.LoadRetention(retention); err != nil {
@@ -154,6 +165,8 @@ already on disk.`,
 	f.Int64Var(&cfg.MaxBody, "max-body", 64<<20, "largest request body, bytes")
 	f.IntVar(&cfg.DedupFingers, "dedup-fingers", 4, "best-quality fingers of an enrolment searched for duplicates")
 	f.StringArrayVar(&dnaFreqs, "dna-frequencies", nil, "allele frequency table for scoring DNA matches and kinship (repeatable; the long CSV/TSV format of package dna, or the FBI and UK tables)")
+	f.StringVar(&faceModels, "face-models", "", "directory of the face model files (default $BIOMESH_FACE_MODELS or the cache scripts/setup-face fills); nodes built with -tags dlib")
+	f.StringVar(&faceEmbedder, "face-embedder", "", "an ONNX face model descriptor instead of dlib's embedding model (nodes built with -tags dlib,onnx)")
 	f.StringVar(&fedConfig, "federation", "", "federation configuration (YAML): partners, links and sharing agreements; see the federation package")
 	f.StringVar(&retention, "retention", "", `retention policy, a JSON file: {"traveller": {"expire_after": "90d"}, "detainee": {"keep_for": "10y"}}`)
 	return c
