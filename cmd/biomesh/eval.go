@@ -16,7 +16,7 @@ import (
 
 func newEvalCmd() *cobra.Command {
 	c := &cobra.Command{Use: "eval", Short: "Measure accuracy and speed on evaluation databases"}
-	c.AddCommand(newEvalFVCCmd(), renamed(newIrisEvalCmd(), "iris"), renamed(newDNAEvalCmd(), "dna"))
+	c.AddCommand(newEvalFVCCmd(), renamed(newIrisEvalCmd(), "iris"), renamed(newDNAEvalCmd(), "dna"), renamed(newFaceEvalCmd(nil), "face"))
 	return c
 }
 
