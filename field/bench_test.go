@@ -108,7 +108,7 @@ func BenchmarkPackage10k(b *testing.B) {
 				b.Fatal(err)
 			}
 			b.ReportMetric(float64(time.Since(t0).Milliseconds()), "open-ms")
-			b.ReportMetric(float64((cpuTime()-c0).Milliseconds()), "open-cpu-ms")
+			b.ReportMetric(float64((cpuTime() - c0).Milliseconds()), "open-cpu-ms")
 			if m.Persons() != persons {
 				b.Fatalf("matcher has %d persons, want %d", m.Persons(), persons)
 			}
