@@ -83,7 +83,7 @@ func TestFieldKitOffline(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if d := lease.Expires.Sub(time.Now()); d < 71*time.Hour || d > 73*time.Hour {
+	if d := time.Until(lease.Expires); d < 71*time.Hour || d > 73*time.Hour {
 		t.Errorf("lease for %v, want the 72 h default", d)
 	}
 	t.Logf("package: %d bytes for %d watched persons", size, 3)
