@@ -1,21 +1,16 @@
 package server
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"io"
 	"log/slog"
-	"net/http"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/biomesh/biomesh/dna"
-	"github.com/biomesh/biomesh/store/sqlite"
 )
 
 // TestDNA enrols STR profiles of the NIST 1036 population sample: identification by DNA,
@@ -48,41 +43,8 @@ func TestDNA(t *testing.T) {
 		}
 	}
 
-	ctx := context.Background()
-	st, err := sqlite.Open(filepath.Join(t.TempDir(), "biomesh.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	admin, err := Bootstrap(ctx, st, "unit-a", time.Now())
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv, err := New(ctx, st, Config{DNATables: tables, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
-	if err != nil {
-		t.Fatal(err)
-	}
-	hs := httptest.NewServer(srv)
-	defer hs.Close()
-	call := func(method, path string, body any, want int, out any) {
-		t.Helper()
-		b, _ := json.Marshal(body)
-		req, _ := http.NewRequest(method, hs.URL+path, bytes.NewReader(b))
-		req.Header.Set("Authorization", "Bearer "+admin)
-		req.Header.Set("Content-Type", "application/json")
-		res, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer res.Body.Close()
-		data, _ := io.ReadAll(res.Body)
-		if res.StatusCode != want {
-			t.Fatalf("%s %s: %d, want %d: %s", method, path, res.StatusCode, want, data)
-		}
-		if out != nil {
-			json.Unmarshal(data, out)
-		}
-	}
+	n := startLocal(t, Config{DNATables: tables})
+	call := n.call
 	sample := func(p *dna.Profile) map[string]any {
 		js, _ := p.MarshalJSON()
 		return map[string]any{"modality": "dna", "profile": json.RawMessage(js)}
@@ -145,7 +107,7 @@ func TestDNA(t *testing.T) {
 	call("POST", "/v1/dna/familial", map[string]any{"profile": json.RawMessage(js), "relationship": "spouse"}, 400, nil)
 
 	// After a restart the DNA database is loaded from the store.
-	srv2, err := New(ctx, st, Config{DNATables: tables, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	srv2, err := New(context.Background(), n.st, Config{DNATables: tables, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,21 +1,13 @@
 package server
 
 import (
-	"bytes"
-	"context"
 	"encoding/json"
 	"errors"
-	"io"
-	"log/slog"
-	"net/http"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"testing"
-	"time"
 
 	"github.com/biomesh/biomesh/face"
-	"github.com/biomesh/biomesh/store/sqlite"
 )
 
 // TestFace enrols photos of faces and finds a person again from another photo; it runs on
@@ -40,58 +32,18 @@ func TestFace(t *testing.T) {
 		}
 		return b
 	}
-	ctx := context.Background()
-	st, err := sqlite.Open(filepath.Join(t.TempDir(), "biomesh.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	admin, err := Bootstrap(ctx, st, "unit-a", time.Now())
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv, err := New(ctx, st, Config{Face: p, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
-	if err != nil {
-		t.Fatal(err)
-	}
-	hs := httptest.NewServer(srv)
-	defer hs.Close()
-	call := func(body any, path string, want int, out any) {
-		t.Helper()
-		b, _ := json.Marshal(body)
-		req, _ := http.NewRequest("POST", hs.URL+path, bytes.NewReader(b))
-		req.Header.Set("Authorization", "Bearer "+admin)
-		res, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer res.Body.Close()
-		data, _ := io.ReadAll(res.Body)
-		if res.StatusCode != want {
-			t.Fatalf("%s: %d, want %d: %s", path, res.StatusCode, want, data)
-		}
-		if out != nil {
-			json.Unmarshal(data, out)
-		}
-	}
+	n := startLocal(t, Config{Face: p})
 	faceSample := func(b []byte) map[string]any { return map[string]any{"modality": "face", "image": b} }
 	// The HOG detector misses some photos (tilted faces): enrol what it finds.
 	try := func(name, file string) string {
-		b, _ := json.Marshal(map[string]any{"person": map[string]any{"name": name}, "samples": []any{faceSample(photo(file))}})
-		req, _ := http.NewRequest("POST", hs.URL+"/v1/persons", bytes.NewReader(b))
-		req.Header.Set("Authorization", "Bearer "+admin)
-		res, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer res.Body.Close()
+		status, data := n.send("POST", "/v1/persons", map[string]any{"person": map[string]any{"name": name}, "samples": []any{faceSample(photo(file))}})
 		var enr struct {
 			PersonID string `json:"person_id"`
 			Error    string
 		}
-		json.NewDecoder(res.Body).Decode(&enr)
-		if res.StatusCode != 201 {
-			t.Logf("%s: %d %s", file, res.StatusCode, enr.Error)
+		json.Unmarshal(data, &enr)
+		if status != 201 {
+			t.Logf("%s: %d %s", file, status, enr.Error)
 		}
 		return enr.PersonID
 	}
@@ -115,16 +67,8 @@ func TestFace(t *testing.T) {
 	}
 	probe := ""
 	for _, f := range probes {
-		b, _ := json.Marshal(map[string]any{"samples": []any{faceSample(photo(f))}})
-		req, _ := http.NewRequest("POST", hs.URL+"/v1/identify", bytes.NewReader(b))
-		req.Header.Set("Authorization", "Bearer "+admin)
-		res, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		err = json.NewDecoder(res.Body).Decode(&id)
-		res.Body.Close()
-		if res.StatusCode == 200 && err == nil {
+		status, data := n.send("POST", "/v1/identify", map[string]any{"samples": []any{faceSample(photo(f))}})
+		if status == 200 && json.Unmarshal(data, &id) == nil {
 			probe = f
 			break
 		}
@@ -134,5 +78,5 @@ func TestFace(t *testing.T) {
 	}
 	t.Logf("%s → %s (Jimin is %s), face score %.1f", probe, id.Candidates[0].PersonID, jimin, id.Candidates[0].Face)
 	// A group photo cannot enrol one person.
-	call(map[string]any{"person": map[string]any{"name": "group"}, "samples": []any{faceSample(photo("pristin.jpg"))}}, "/v1/persons", 422, nil)
+	n.call("POST", "/v1/persons", map[string]any{"person": map[string]any{"name": "group"}, "samples": []any{faceSample(photo("pristin.jpg"))}}, 422, nil)
 }

@@ -1,21 +1,14 @@
 package server
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"log/slog"
-	"net/http"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strconv"
 	"testing"
-	"time"
-
-	"github.com/biomesh/biomesh/store/sqlite"
 )
 
 // TestIris enrols eyes of CASIA v1 and finds them again with other images of the same
@@ -33,40 +26,8 @@ func TestIris(t *testing.T) {
 		}
 		return b
 	}
-	ctx := context.Background()
-	st, err := sqlite.Open(filepath.Join(t.TempDir(), "biomesh.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	admin, err := Bootstrap(ctx, st, "unit-a", time.Now())
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv, err := New(ctx, st, Config{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
-	if err != nil {
-		t.Fatal(err)
-	}
-	hs := httptest.NewServer(srv)
-	defer hs.Close()
-	call := func(method, path string, body any, want int, out any) {
-		t.Helper()
-		b, _ := json.Marshal(body)
-		req, _ := http.NewRequest(method, hs.URL+path, bytes.NewReader(b))
-		req.Header.Set("Authorization", "Bearer "+admin)
-		res, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer res.Body.Close()
-		data, _ := io.ReadAll(res.Body)
-		if res.StatusCode != want {
-			t.Fatalf("%s %s: %d, want %d: %s", method, path, res.StatusCode, want, data)
-		}
-		if out != nil {
-			json.Unmarshal(data, out)
-		}
-	}
+	n := startLocal(t, Config{})
+	call := n.call
 	irisSample := func(b []byte) map[string]any { return map[string]any{"modality": "iris", "position": 1, "image": b} }
 	var ids []string
 	for n := 1; n <= 5; n++ {
@@ -93,7 +54,7 @@ func TestIris(t *testing.T) {
 	call("POST", "/v1/identify", map[string]any{"samples": []any{irisSample(pngBytes(t))}}, 422, nil)
 
 	// After a restart the irises are searched again.
-	srv2, err := New(ctx, st, Config{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	srv2, err := New(context.Background(), n.st, Config{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	if err != nil {
 		t.Fatal(err)
 	}
