@@ -10,6 +10,10 @@
 //     never misses a change and never records one that did not happen.
 //   - Audit entries are sealed (audit.Entry.Seal) in commit order, so the chain follows the
 //     order in which changes became visible.
+//   - Outbox messages passed with a change (OutboxMessage) commit with it too: a message
+//     exists exactly when its change does, so what must follow a change (an event for
+//     partners) is neither lost in a crash after the commit nor sent for a change that
+//     did not happen.
 package store
 
 import (
@@ -234,23 +238,45 @@ type Merge struct {
 	Note       string    `json:"note,omitempty"`
 }
 
+// OutboxMessage is a transactional outbox message: written in the transaction of the change
+// it follows from, kept until whoever delivers its topic has delivered it and removes it
+// (Outbox). The store reads nothing in it.
+type OutboxMessage struct {
+	Seq     int64     `json:"seq"`     // assigned by the store: the commit order (read back only)
+	ID      string    `json:"id"`      // unique and stable: the deliverer's de-duplication key
+	Topic   string    `json:"topic"`   // who delivers it, e.g. "federation"
+	Payload []byte    `json:"payload"` // what the deliverer needs
+	Created time.Time `json:"created"`
+}
+
+// Outbox gives the outbox messages back to their deliverer.
+type Outbox interface {
+	// OutboxMessages returns up to limit messages of a topic (100 when limit ≤ 0), in
+	// commit order.
+	OutboxMessages(ctx context.Context, topic string, limit int) ([]OutboxMessage, error)
+	// DeleteOutbox removes delivered messages (by Seq); absent ones are ignored.
+	DeleteOutbox(ctx context.Context, seqs []int64) error
+}
+
 // Store is the node's persistence. Every method is safe for concurrent use. Methods that
 // change data take the audit entry that records the change (never nil); the store seals it
-// and commits it with the change.
+// and commits it with the change. Those that change a person or log an encounter also take
+// the outbox messages that follow from the change (IDs unique, else ErrConflict), and
+// commit them with it too.
 type Store interface {
 	// CreatePerson stores a new person with its samples; p.ID must be set and unused.
 	// Sample IDs are assigned and written back into samples.
-	CreatePerson(ctx context.Context, p *Person, samples []Sample, a *audit.Entry) error
+	CreatePerson(ctx context.Context, p *Person, samples []Sample, a *audit.Entry, out ...OutboxMessage) error
 	// AddSamples adds samples to an existing person (IDs written back).
-	AddSamples(ctx context.Context, personID string, samples []Sample, a *audit.Entry) error
+	AddSamples(ctx context.Context, personID string, samples []Sample, a *audit.Entry, out ...OutboxMessage) error
 	// UpdatePerson replaces the biographic fields of an existing person (not its watch).
-	UpdatePerson(ctx context.Context, p *Person, a *audit.Entry) error
+	UpdatePerson(ctx context.Context, p *Person, a *audit.Entry, out ...OutboxMessage) error
 	// SetWatch sets a person's watch status.
-	SetWatch(ctx context.Context, personID string, w Watch, a *audit.Entry) error
+	SetWatch(ctx context.Context, personID string, w Watch, a *audit.Entry, out ...OutboxMessage) error
 	// DeletePerson erases a person's biographic data, samples, family links and the probe
 	// samples of their encounters, and keeps a tombstone (Deleted). The encounters stay, with
 	// the person ID, so the log of who was seen where remains explained by the tombstone.
-	DeletePerson(ctx context.Context, d Deletion, a *audit.Entry) error
+	DeletePerson(ctx context.Context, d Deletion, a *audit.Entry, out ...OutboxMessage) error
 	// Person returns one person (ErrNotFound when absent or deleted).
 	Person(ctx context.Context, id string) (*Person, error)
 	// Deleted returns the tombstone of a deleted person (ErrNotFound otherwise).
@@ -264,7 +290,7 @@ type Store interface {
 	EachTemplate(ctx context.Context, m Modality, fn func(Sample) error) error
 
 	// AddEncounter logs an encounter with its probe samples (e.ID must be set).
-	AddEncounter(ctx context.Context, e *Encounter, a *audit.Entry) error
+	AddEncounter(ctx context.Context, e *Encounter, a *audit.Entry, out ...OutboxMessage) error
 	// Encounters returns a person's encounters, oldest first, without probe samples.
 	Encounters(ctx context.Context, personID string) ([]Encounter, error)
 
@@ -288,7 +314,7 @@ type Store interface {
 	// links and other conflicts move to Keep; Gone's names become Keep's aliases; fields
 	// Keep lacks are taken from Gone; the stricter watch stays. Both must belong to one
 	// organisation (ErrConflict otherwise). It returns Keep as merged.
-	MergePersons(ctx context.Context, m Merge, a *audit.Entry) (*Person, error)
+	MergePersons(ctx context.Context, m Merge, a *audit.Entry, out ...OutboxMessage) (*Person, error)
 	// Merged returns the merge that removed person id (ErrNotFound otherwise).
 	Merged(ctx context.Context, id string) (*Merge, error)
 	// Inactive lists up to limit persons of a category with no activity since before: not
@@ -312,6 +338,8 @@ type Store interface {
 	Audit(ctx context.Context, a *audit.Entry) error
 	// EachAudit calls fn for every audit entry in sequence order, starting after seq from.
 	EachAudit(ctx context.Context, from int64, fn func(*audit.Entry) error) error
+
+	Outbox
 
 	// Close releases the store; pending writes are already durable.
 	Close() error

@@ -15,7 +15,7 @@ import (
 // (ErrConflict); a non-empty PersonID must name an existing person (ErrNotFound). A zero Time
 // is set to now. On success the probes' IDs are written back; probe IDs are their own
 // sequence, apart from enrolled samples', and probes never reach a gallery.
-func (db *DB) AddEncounter(ctx context.Context, e *store.Encounter, a *audit.Entry) error {
+func (db *DB) AddEncounter(ctx context.Context, e *store.Encounter, a *audit.Entry, out ...store.OutboxMessage) error {
 	if e == nil {
 		return errors.New("add encounter: nil encounter")
 	}
@@ -39,7 +39,7 @@ func (db *DB) AddEncounter(ctx context.Context, e *store.Encounter, a *audit.Ent
 		return fmt.Errorf("%s: probe %w", what, err)
 	}
 	var ids []int64
-	err = db.write(ctx, what, a, func(tx *sql.Tx) error {
+	err = db.writeOut(ctx, what, a, out, func(tx *sql.Tx) error {
 		taken, err := exists(ctx, tx, `SELECT 1 FROM encounters WHERE id = ?`, e.ID)
 		if err != nil {
 			return err

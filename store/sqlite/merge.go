@@ -16,7 +16,7 @@ import (
 // as the same person by m.By at m.At (now when zero) with m.Note. Other conflicts naming
 // Gone are moved to Keep; one that would then name Keep twice is resolved as the same
 // person too. Family links move as well, and a link between the two is dropped.
-func (db *DB) MergePersons(ctx context.Context, m store.Merge, a *audit.Entry) (*store.Person, error) {
+func (db *DB) MergePersons(ctx context.Context, m store.Merge, a *audit.Entry, out ...store.OutboxMessage) (*store.Person, error) {
 	what := fmt.Sprintf("merge person %s into %s", m.Gone, m.Keep)
 	if m.Keep == "" || m.Gone == "" || m.Keep == m.Gone {
 		return nil, fmt.Errorf("%s: two different person IDs are needed", what)
@@ -29,7 +29,7 @@ func (db *DB) MergePersons(ctx context.Context, m store.Merge, a *audit.Entry) (
 		return nil, fmt.Errorf("%s: %w", what, err)
 	}
 	var merged *store.Person
-	err = db.write(ctx, what, a, func(tx *sql.Tx) error {
+	err = db.writeOut(ctx, what, a, out, func(tx *sql.Tx) error {
 		get := func(id string) (*store.Person, error) {
 			p, err := scanPerson(tx.QueryRowContext(ctx, `SELECT `+personCols+` FROM persons WHERE id = ?`, id))
 			if errors.Is(err, sql.ErrNoRows) {

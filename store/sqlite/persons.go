@@ -67,7 +67,7 @@ func personArgs(p *store.Person) ([]any, error) {
 // not even by a deleted person (ErrConflict). A zero Created is set to now and a zero Updated
 // to Created; an empty watch level is stored as none. On success the stored times and level
 // and the samples' IDs and PersonID are written back.
-func (db *DB) CreatePerson(ctx context.Context, p *store.Person, samples []store.Sample, a *audit.Entry) error {
+func (db *DB) CreatePerson(ctx context.Context, p *store.Person, samples []store.Sample, a *audit.Entry, out ...store.OutboxMessage) error {
 	if p == nil {
 		return errors.New("create person: nil person")
 	}
@@ -109,7 +109,7 @@ func (db *DB) CreatePerson(ctx context.Context, p *store.Person, samples []store
 		return fmt.Errorf("%s: %w", what, err)
 	}
 	var ids []int64
-	err = db.write(ctx, what, a, func(tx *sql.Tx) error {
+	err = db.writeOut(ctx, what, a, out, func(tx *sql.Tx) error {
 		if err := checkNewPersonID(ctx, tx, p.ID); err != nil {
 			return err
 		}
@@ -248,13 +248,13 @@ func setSampleIDs(samples []store.Sample, ids []int64, personID string) {
 
 // AddSamples adds samples to an existing person (ErrNotFound otherwise) and writes their IDs
 // and PersonID back on success.
-func (db *DB) AddSamples(ctx context.Context, personID string, samples []store.Sample, a *audit.Entry) error {
+func (db *DB) AddSamples(ctx context.Context, personID string, samples []store.Sample, a *audit.Entry, out ...store.OutboxMessage) error {
 	what := fmt.Sprintf("add samples to person %s", personID)
 	if err := checkSamples(samples); err != nil {
 		return fmt.Errorf("%s: %w", what, err)
 	}
 	var ids []int64
-	err := db.write(ctx, what, a, func(tx *sql.Tx) error {
+	err := db.writeOut(ctx, what, a, out, func(tx *sql.Tx) error {
 		if err := personExists(ctx, tx, personID); err != nil {
 			return err
 		}
@@ -291,7 +291,7 @@ func (db *DB) AddSamples(ctx context.Context, personID string, samples []store.S
 // birth, sex, nationality, category and custody. The owning organisation, the watch and the
 // creation time are not changed by it; they are written back into p from the stored record,
 // with Updated (now when zero).
-func (db *DB) UpdatePerson(ctx context.Context, p *store.Person, a *audit.Entry) error {
+func (db *DB) UpdatePerson(ctx context.Context, p *store.Person, a *audit.Entry, out ...store.OutboxMessage) error {
 	if p == nil {
 		return errors.New("update person: nil person")
 	}
@@ -310,7 +310,7 @@ func (db *DB) UpdatePerson(ctx context.Context, p *store.Person, a *audit.Entry)
 		return fmt.Errorf("%s: %w", what, err)
 	}
 	var stored *store.Person
-	err = db.write(ctx, what, a, func(tx *sql.Tx) error {
+	err = db.writeOut(ctx, what, a, out, func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `UPDATE persons SET name = ?, aliases = ?, search = ?, dob = ?,
 			sex = ?, nationality = ?, category = ?, custody = ?, updated = ? WHERE id = ?`,
 			append(bio, up, p.ID)...)
@@ -334,7 +334,7 @@ func (db *DB) UpdatePerson(ctx context.Context, p *store.Person, a *audit.Entry)
 
 // SetWatch sets a person's watch status (ErrNotFound when absent). A zero SetAt is set to
 // now; the person's Updated time becomes SetAt.
-func (db *DB) SetWatch(ctx context.Context, personID string, w store.Watch, a *audit.Entry) error {
+func (db *DB) SetWatch(ctx context.Context, personID string, w store.Watch, a *audit.Entry, out ...store.OutboxMessage) error {
 	what := fmt.Sprintf("set watch of person %s", personID)
 	level, err := checkWatch(w.Level)
 	if err != nil {
@@ -347,7 +347,7 @@ func (db *DB) SetWatch(ctx context.Context, personID string, w store.Watch, a *a
 	if err != nil {
 		return fmt.Errorf("%s: %w", what, err)
 	}
-	return db.write(ctx, what, a, func(tx *sql.Tx) error {
+	return db.writeOut(ctx, what, a, out, func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `UPDATE persons SET watch_level = ?, watch_reason = ?, watch_set_by = ?,
 			watch_set_org = ?, watch_set_at = ?, updated = ? WHERE id = ?`,
 			string(level), w.Reason, w.SetBy, w.SetOrg, at, at, personID)
@@ -372,7 +372,7 @@ func (db *DB) SetWatch(ctx context.Context, personID string, w store.Watch, a *a
 // The writer runs with secure_delete, so erased rows are overwritten in the database file
 // rather than left in free pages; older page images can remain in the WAL until the next
 // checkpoint overwrites them.
-func (db *DB) DeletePerson(ctx context.Context, d store.Deletion, a *audit.Entry) error {
+func (db *DB) DeletePerson(ctx context.Context, d store.Deletion, a *audit.Entry, out ...store.OutboxMessage) error {
 	what := fmt.Sprintf("delete person %s", d.PersonID)
 	if d.At.IsZero() {
 		d.At = time.Now()
@@ -381,7 +381,7 @@ func (db *DB) DeletePerson(ctx context.Context, d store.Deletion, a *audit.Entry
 	if err != nil {
 		return fmt.Errorf("%s: %w", what, err)
 	}
-	return db.write(ctx, what, a, func(tx *sql.Tx) error {
+	return db.writeOut(ctx, what, a, out, func(tx *sql.Tx) error {
 		var level string
 		err := tx.QueryRowContext(ctx, `SELECT watch_level FROM persons WHERE id = ?`, d.PersonID).Scan(&level)
 		if errors.Is(err, sql.ErrNoRows) {

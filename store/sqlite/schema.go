@@ -223,6 +223,17 @@ CREATE TABLE device_sync (
 ) WITHOUT ROWID;`,
 	// 5: how many fingers per person a device's packages carry (store.Device.Fingers).
 	`ALTER TABLE devices ADD COLUMN fingers INTEGER NOT NULL DEFAULT 4;`,
+	// 6: the transactional outbox (store.OutboxMessage): messages written in the
+	// transaction of the change they report, removed once delivered. seq is the commit
+	// order; AUTOINCREMENT keeps a removed message's seq from being given to another.
+	`CREATE TABLE outbox (
+	seq     INTEGER PRIMARY KEY AUTOINCREMENT,
+	id      TEXT NOT NULL UNIQUE,
+	topic   TEXT NOT NULL,
+	payload BLOB NOT NULL,
+	created INTEGER
+);
+CREATE INDEX outbox_topic ON outbox(topic, seq);`,
 }
 
 // migrate brings the file's schema to len(migrations), one step per transaction. BEGIN

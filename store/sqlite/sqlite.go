@@ -182,7 +182,13 @@ func syncDir(dir string) error {
 // transaction commits; it is all-or-nothing. On failure a's Seq, Prev and Hash are cleared,
 // since the entry was not stored, and whatever fn wrote back must not be used: callers copy
 // assigned IDs into their arguments only after write returns nil.
-func (db *DB) write(ctx context.Context, what string, a *audit.Entry, fn func(tx *sql.Tx) error) (err error) {
+func (db *DB) write(ctx context.Context, what string, a *audit.Entry, fn func(tx *sql.Tx) error) error {
+	return db.writeOut(ctx, what, a, nil, fn)
+}
+
+// writeOut is write that also inserts the outbox messages out in the transaction, after
+// fn, so that they exist exactly when the change does.
+func (db *DB) writeOut(ctx context.Context, what string, a *audit.Entry, out []store.OutboxMessage, fn func(tx *sql.Tx) error) (err error) {
 	if a == nil {
 		return fmt.Errorf("%s: audit entry is nil", what)
 	}
@@ -210,6 +216,9 @@ func (db *DB) write(ctx context.Context, what string, a *audit.Entry, fn func(tx
 		if err := fn(tx); err != nil {
 			return fmt.Errorf("%s: %w", what, mapErr(err))
 		}
+	}
+	if err := appendOutbox(ctx, tx, out); err != nil {
+		return fmt.Errorf("%s: %w", what, mapErr(err))
 	}
 	if err := appendAudit(ctx, tx, a); err != nil {
 		return fmt.Errorf("%s: %w", what, err)
