@@ -16,6 +16,8 @@ import (
 
 	"github.com/biomesh/biomesh/audit"
 	"github.com/biomesh/biomesh/field"
+	"github.com/biomesh/biomesh/fingerprint"
+	"github.com/biomesh/biomesh/fingerprint/match"
 	"github.com/biomesh/biomesh/fingerprint/synthtpl"
 	"github.com/biomesh/biomesh/store"
 )
@@ -26,6 +28,12 @@ var levels = []store.WatchLevel{store.WatchMonitor, store.WatchAlert, store.Watc
 // store (through the store, as a bulk load would; the node is restarted after to load its
 // gallery).
 func fillWatched(b *testing.B, n *testNode, persons int) {
+	fillWatchedFingers(b, n, persons, []int{1, 2, 3, 4, 5, 6, 7, 8, 9, 10})
+}
+
+// fillWatchedFingers is fillWatched with the given finger positions, each sample stored
+// with its prepared comparison form, as an enrolment through the API stores it.
+func fillWatchedFingers(b *testing.B, n *testNode, persons int, positions []int) {
 	ctx := context.Background()
 	var wg sync.WaitGroup
 	work := make(chan int, 256)
@@ -38,10 +46,13 @@ func fillWatched(b *testing.B, n *testNode, persons int) {
 				p := &store.Person{ID: fmt.Sprintf("P-FIELD%07d", k), Org: "unit-a", Name: fmt.Sprint("Watched ", k), Created: now, Updated: now,
 					Watch: store.Watch{Level: levels[k%3], Reason: "bench", SetAt: now}}
 				var ss []store.Sample
-				for f := range 10 {
-					t := synthtpl.Impression(synthtpl.Finger(9, k, f, nil), 9, 0, nil)
+				for _, pos := range positions {
+					t := synthtpl.Impression(synthtpl.Finger(9, k, pos-1, nil), 9, 0, nil)
 					bt, _ := t.MarshalBinary()
-					ss = append(ss, store.Sample{Modality: store.Finger, Position: f + 1, Template: bt, Quality: t.Quality, Captured: now})
+					var stored fingerprint.Template // the prepared form of the template as stored
+					stored.UnmarshalBinary(bt)
+					prep, _ := match.NewCandidate(&stored).MarshalBinary()
+					ss = append(ss, store.Sample{Modality: store.Finger, Position: pos, Template: bt, Prepared: prep, Quality: t.Quality, Captured: now})
 				}
 				a := &audit.Entry{Time: now, User: "bench", Org: "unit-a", Role: "admin", Action: "person.enrol", Target: p.ID, Result: "ok"}
 				if err := n.St.CreatePerson(ctx, p, ss, a); err != nil {
@@ -139,6 +150,75 @@ func BenchmarkPackage10k(b *testing.B) {
 			b.ReportMetric(float64(hits)/checks, "hit-rate")
 		})
 	}
+}
+
+// checkProbe is a 2-finger probe (right and left index, another impression than the
+// enrolled one) of a person filled by fillWatched.
+func checkProbe(person int) []field.Finger {
+	var probe []field.Finger
+	for _, f := range []int{1, 6} {
+		bt, _ := synthtpl.Impression(synthtpl.Finger(9, person, f, nil), 9, 1, nil).MarshalBinary()
+		probe = append(probe, field.Finger{Position: f + 1, Template: bt})
+	}
+	return probe
+}
+
+// BenchmarkCheck10k is the offline check of issue 6: a 2-finger probe against the package of
+// a node watching 10,000 persons (four fingers each, the package's default), one check per
+// iteration; ns/op is the wall time of a check. It also reports the package's size and the
+// time to open it (decrypt, decode, make the matcher), paid once by a resident kit and by
+// every one-shot "biomesh field check".
+//
+//	go test ./field -run XXX -bench Check10k -benchtime 20x
+func BenchmarkCheck10k(b *testing.B) {
+	const persons = 10_000
+	n := startNode(b)
+	t0 := time.Now()
+	fillWatchedFingers(b, n, persons, []int{1, 2, 6, 7})
+	b.Logf("node filled with %d watched persons (4 fingers each) in %v", persons, time.Since(t0).Round(time.Second))
+	kit, c, _ := newKit(b, n, 4)
+	t0 = time.Now()
+	_, size, err := c.Pull(context.Background())
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Logf("package of %d bytes built and pulled in %v", size, time.Since(t0).Round(time.Millisecond))
+	probes := make([][]field.Finger, 20)
+	for k := range probes {
+		probes[k] = checkProbe(k * 487 % persons)
+	}
+	b.Run("matcher", func(b *testing.B) {
+		runtime.GC()
+		t0, c0 := time.Now(), cpuTime()
+		m, err := kit.Matcher()
+		if err != nil {
+			b.Fatal(err)
+		}
+		open, openCPU := time.Since(t0), cpuTime()-c0
+		if m.Persons() != persons {
+			b.Fatalf("matcher has %d persons, want %d", m.Persons(), persons)
+		}
+		hits, checks := 0, 0
+		b.ResetTimer()
+		c0 = cpuTime()
+		for b.Loop() {
+			k := checks % len(probes)
+			res, err := m.Check(probes[k])
+			if err != nil {
+				b.Fatal(err)
+			}
+			if res.Hit && res.Watch == levels[k*487%persons%3] {
+				hits++
+			}
+			checks++
+		}
+		cpu := cpuTime() - c0
+		b.ReportMetric(float64(size)/1e6, "MB")
+		b.ReportMetric(float64(open.Milliseconds()), "open-ms")
+		b.ReportMetric(float64(openCPU.Milliseconds()), "open-cpu-ms")
+		b.ReportMetric(float64(cpu.Microseconds())/float64(checks)/1000, "cpu-ms/op")
+		b.ReportMetric(float64(hits)/float64(checks), "hit-rate")
+	})
 }
 
 // BenchmarkSync10k syncs 10,000 encounters queued offline (two probe fingers each; one in

@@ -33,8 +33,10 @@ func FuzzPackageDecode(f *testing.F) {
 	good, _ := samplePackage(3).MarshalBinary()
 	f.Add(good)
 	f.Add(good[:len(good)/2])
-	f.Add([]byte("BMWL\x01"))
-	f.Add([]byte("BMWL\x02xx"))
+	prepared, _ := preparedPackage(3).MarshalBinary()
+	f.Add(prepared)
+	f.Add([]byte("BMWL\x02"))
+	f.Add([]byte("BMWL\x01xx"))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		var p Package
 		if err := p.UnmarshalBinary(b); err != nil {
@@ -60,15 +62,68 @@ func FuzzPackageDecode(f *testing.F) {
 
 func normalise(p *Package) *Package {
 	q := *p
-	q.Persons = nil
+	q.Persons, q.plain = nil, nil
 	for _, ps := range p.Persons {
 		ps.Fingers = append([]Finger{}, ps.Fingers...)
 		for i := range ps.Fingers {
 			ps.Fingers[i].Template = append([]byte{}, ps.Fingers[i].Template...)
+			ps.Fingers[i].Prepared = append([]byte{}, ps.Fingers[i].Prepared...)
 		}
 		q.Persons = append(q.Persons, ps)
 	}
 	return &q
+}
+
+// preparedPackage is samplePackage with each person's first finger prepared (as a node
+// sends it).
+func preparedPackage(persons int) *Package {
+	p := samplePackage(persons)
+	if err := p.Prepare(1); err != nil {
+		panic(err)
+	}
+	return p
+}
+
+// FuzzMatcher: whatever package the decoder accepts — templates and prepared forms of any
+// bytes — makes a matcher or an error, and a matcher answers a check, never panicking.
+func FuzzMatcher(f *testing.F) {
+	good, _ := preparedPackage(3).MarshalBinary()
+	f.Add(good)
+	probe, _ := synthtpl.Impression(synthtpl.Finger(3, 1, 0, nil), 3, 1, nil).MarshalBinary()
+	// A package whose prepared form is damaged, one byte at a time, in a few places.
+	prep := func(p *Package) []byte { // the prepared form of the package's first person
+		for _, g := range p.Persons[0].Fingers {
+			if g.Prepared != nil {
+				return g.Prepared
+			}
+		}
+		panic("no prepared finger")
+	}
+	for _, at := range []int{0, 3, 4, 5, 12, 20, len(prep(preparedPackage(1))) - 1} {
+		q := preparedPackage(1)
+		prep(q)[at] ^= 0x41
+		b, _ := q.MarshalBinary()
+		f.Add(b)
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		var p Package
+		if p.UnmarshalBinary(b) != nil {
+			return
+		}
+		m, err := NewMatcher(&p)
+		if err != nil {
+			return
+		}
+		for _, pos := range []int{0, 1, 2} {
+			if _, err := m.Check([]Finger{{Position: pos, Template: probe}}); err != nil {
+				t.Fatalf("check: %v", err)
+			}
+		}
+		m.Close()
+		if _, err := m.Check([]Finger{{Position: 1, Template: probe}}); !errors.Is(err, ErrClosed) {
+			t.Fatalf("check after Close: %v", err)
+		}
+	})
 }
 
 // FuzzOpenPackage: a sealed package with any byte changed, or any input at all, is refused

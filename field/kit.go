@@ -168,6 +168,7 @@ func (k *Kit) Install(sealed []byte, l Lease) error {
 	if err != nil {
 		return err
 	}
+	defer p.Erase() // opened only to check it
 	if p.ID != l.PackageID || p.Device != d.ID {
 		return formatErrorf("package %s of device %s does not go with lease %s of device %s", p.ID, p.Device, l.PackageID, d.ID)
 	}
@@ -259,6 +260,7 @@ func (k *Kit) Package() (*Package, Lease, error) {
 		return nil, l, err
 	}
 	if p.ID != l.PackageID {
+		p.Erase()
 		return nil, l, formatErrorf("installed package %s is not the leased package %s", p.ID, l.PackageID)
 	}
 	return p, l, nil

@@ -36,6 +36,8 @@ type Package struct {
 	Created time.Time // when the node built it
 	FPIR    float64   // false-positive identification rate the kit decides hit/no-hit at
 	Persons []Person
+
+	plain []byte // the decoded buffer the fingers' bytes lie in (Erase)
 }
 
 // Person is one watched person of a package: an opaque reference (which the node resolves
@@ -46,11 +48,14 @@ type Person struct {
 	Fingers []Finger
 }
 
-// Finger is one enrolled finger: its ISO position (0 unknown) and its template in the
-// fingerprint package's native encoding (fingerprint.Template.MarshalBinary).
+// Finger is one finger: its ISO position (0 unknown) and its template in the fingerprint
+// package's native encoding (fingerprint.Template.MarshalBinary), or, in a package, its
+// prepared comparison form instead (match.Candidate.MarshalBinary; see Package.Prepare).
+// A package's finger has one of the two, or both; a probe finger has a template.
 type Finger struct {
 	Position int
 	Template []byte
+	Prepared []byte `json:",omitempty"`
 }
 
 // FormatError reports a package, envelope or lease that is malformed, tampered with or does
@@ -68,7 +73,7 @@ var ErrKey = errors.New("field: the package does not open with this key: wrong k
 const (
 	packageMagic  = "BMWL" // plaintext watch list
 	envelopeMagic = "BMWP" // sealed package
-	formatVersion = 1
+	formatVersion = 2      // 2: a finger carries a template, a prepared form or both
 	// Limits the decoder enforces, far above real packages, so that a hostile input cannot
 	// make it allocate much.
 	maxString    = 256
@@ -82,7 +87,8 @@ var watchLevels = []store.WatchLevel{store.WatchNone, store.WatchMonitor, store.
 
 // MarshalBinary encodes the package in its plaintext form: "BMWL", a version byte, then a
 // DEFLATE stream of the header (ID, device, organisation, creation time, FPIR) and persons
-// (reference, watch level, fingers: position and native template), lengths as uvarints.
+// (reference, watch level, fingers: position, native template and prepared form, either
+// possibly empty but not both), lengths as uvarints.
 func (p *Package) MarshalBinary() ([]byte, error) {
 	var raw bytes.Buffer
 	w := &encoder{b: &raw}
@@ -104,12 +110,17 @@ func (p *Package) MarshalBinary() ([]byte, error) {
 		raw.WriteByte(byte(sev))
 		raw.WriteByte(byte(len(ps.Fingers)))
 		for _, f := range ps.Fingers {
-			if f.Position < 0 || f.Position > 15 || len(f.Template) > maxTemplate {
-				return nil, fmt.Errorf("field: person %s: finger position %d or template of %d bytes out of range", ps.Ref, f.Position, len(f.Template))
+			if f.Position < 0 || f.Position > 15 || len(f.Template) > maxTemplate || len(f.Prepared) > maxTemplate {
+				return nil, fmt.Errorf("field: person %s: finger position %d, template of %d bytes or prepared form of %d out of range", ps.Ref, f.Position, len(f.Template), len(f.Prepared))
+			}
+			if len(f.Template) == 0 && len(f.Prepared) == 0 {
+				return nil, fmt.Errorf("field: person %s: finger %d with neither template nor prepared form", ps.Ref, f.Position)
 			}
 			raw.WriteByte(byte(f.Position))
 			w.uvarint(uint64(len(f.Template)))
 			raw.Write(f.Template)
+			w.uvarint(uint64(len(f.Prepared)))
+			raw.Write(f.Prepared)
 		}
 	}
 	if w.err != nil {
@@ -147,7 +158,9 @@ func (e *encoder) str(s string) {
 }
 
 // UnmarshalBinary decodes a plaintext package made by MarshalBinary. Errors are
-// FormatErrors; on error p is unchanged.
+// FormatErrors; on error p is unchanged. The templates and prepared forms of p share one
+// buffer, which Erase overwrites. The decoder checks the structure only; NewMatcher checks
+// each template and prepared form.
 func (p *Package) UnmarshalBinary(b []byte) error {
 	if len(b) < len(packageMagic)+1 || string(b[:len(packageMagic)]) != packageMagic {
 		return FormatError("not a watch-list package (no BMWL signature)")
@@ -193,16 +206,16 @@ func (p *Package) UnmarshalBinary(b []byte) error {
 		ps.Watch = watchLevels[sev]
 		ps.Fingers = make([]Finger, nf)
 		for k := range ps.Fingers {
-			pos := d.byte("finger position")
-			l := d.uvarint("template length")
-			if d.err == nil && (l > maxTemplate || l > uint64(len(d.b))) {
-				d.err = formatErrorf("person %d (%s): template of %d bytes with %d left", i, ps.Ref, l, len(d.b))
+			f := &ps.Fingers[k]
+			f.Position = int(d.byte("finger position"))
+			f.Template = d.blob(i, ps.Ref, "template")
+			f.Prepared = d.blob(i, ps.Ref, "prepared form")
+			if d.err == nil && f.Template == nil && f.Prepared == nil {
+				d.err = formatErrorf("person %d (%s): finger %d with neither template nor prepared form", i, ps.Ref, k+1)
 			}
 			if d.err != nil {
 				break
 			}
-			ps.Fingers[k] = Finger{Position: int(pos), Template: d.b[:l:l]}
-			d.b = d.b[l:]
 		}
 		q.Persons = append(q.Persons, ps)
 	}
@@ -212,8 +225,31 @@ func (p *Package) UnmarshalBinary(b []byte) error {
 	if len(d.b) != 0 {
 		return formatErrorf("%d bytes after the last person", len(d.b))
 	}
+	q.plain = raw
 	*p = q
 	return nil
+}
+
+// Erase overwrites the decoded package's buffer, which holds every template and prepared
+// form of a package from UnmarshalBinary or OpenPackage (what else the caller copied out of
+// it is the caller's). The package is unusable afterwards.
+func (p *Package) Erase() {
+	clear(p.plain)
+	p.plain, p.Persons = nil, nil
+}
+
+// blob reads a uvarint-prefixed byte string of at most maxTemplate bytes; empty is nil.
+func (d *decoder) blob(person uint64, ref, what string) []byte {
+	l := d.uvarint(what + " length")
+	if d.err == nil && (l > maxTemplate || l > uint64(len(d.b))) {
+		d.err = formatErrorf("person %d (%s): %s of %d bytes with %d left", person, ref, what, l, len(d.b))
+	}
+	if d.err != nil || l == 0 {
+		return nil
+	}
+	b := d.b[:l:l]
+	d.b = d.b[l:]
+	return b
 }
 
 type decoder struct {
@@ -330,10 +366,13 @@ func OpenPackage(sealed, key []byte) (*Package, error) {
 		return nil, fmt.Errorf("package %s: %w", env.PackageID, ErrKey)
 	}
 	var p Package
-	if err := p.UnmarshalBinary(plain); err != nil {
+	err = p.UnmarshalBinary(plain)
+	clear(plain) // compressed, but the package all the same
+	if err != nil {
 		return nil, err
 	}
 	if p.ID != env.PackageID || p.Device != env.Device {
+		p.Erase()
 		return nil, formatErrorf("package %s of device %s inside an envelope for package %s of device %s", p.ID, p.Device, env.PackageID, env.Device)
 	}
 	return &p, nil

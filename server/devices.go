@@ -280,7 +280,7 @@ func (s *Server) devicePackage(w http.ResponseWriter, r *http.Request, c *caller
 			p.Persons = append(p.Persons, field.Person{Ref: ref, Watch: level})
 		}
 		ps := &p.Persons[i]
-		f := field.Finger{Position: sm.Position, Template: sm.Template}
+		f := field.Finger{Position: sm.Position, Template: sm.Template, Prepared: sm.Prepared}
 		// Keep the d.Fingers best-ranked positions, one sample per position (the first
 		// enrolled).
 		for _, g := range ps.Fingers {
@@ -308,6 +308,10 @@ func (s *Server) devicePackage(w http.ResponseWriter, r *http.Request, c *caller
 	}
 	for _, ps := range p.Persons {
 		fingers += len(ps.Fingers)
+	}
+	// The kit searches prepared forms as they come; templates it must prepare first.
+	if err := p.Prepare(field.PreparedFingers); err != nil {
+		return err
 	}
 	key := randomKey()
 	sealed, err := field.SealPackage(p, key)
@@ -549,11 +553,15 @@ func (s *Server) syncEncounter(ctx context.Context, c *caller, d *store.Device, 
 			result = fmt.Sprintf("offline hit %s watch %s", pid, o.Watch)
 		}
 	}
-	if err := s.st.AddEncounter(ctx, rec, s.entry(c, "encounter", id, result+"; synced from device "+d.ID)); err != nil {
+	var share []store.OutboxMessage
+	if person != nil {
+		share = s.shared(federation.Change{ID: rec.ID, Kind: federation.KindEncounter, Person: person, Encounter: rec})
+	}
+	if err := s.st.AddEncounter(ctx, rec, s.entry(c, "encounter", id, result+"; synced from device "+d.ID), share...); err != nil {
 		return "", err
 	}
 	if person != nil {
-		s.publish(ctx, federation.Change{Kind: federation.KindEncounter, Person: person, Encounter: rec})
+		s.notifyPartners()
 		if rec.Watch.Severity() >= store.WatchAlert.Severity() {
 			s.alerts.publish(alert{Time: now, EncounterID: id, PersonID: person.ID, Owner: person.Org, Watch: rec.Watch,
 				Reason: person.Watch.Reason, Name: person.Name, Place: rec.Place, Lat: rec.Lat, Lon: rec.Lon, Unit: rec.Unit, Org: rec.Org, Score: rec.Score})
