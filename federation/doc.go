@@ -84,10 +84,32 @@
 // (released with the record, refused, or expired after follow_up_ttl) travels as an event
 // in the owner's stream.
 //
+// # The outbox: no change lost between the commit and the stream
+//
+// A change is shared through the store's transactional outbox (store.Outbox): the node
+// makes its message (Node.Message) and the store writes it in the transaction of the
+// change, so it exists exactly when the change does; a crash right after the commit, or a
+// NATS server that is down, delays the events but loses none. The federation node
+// publishes the outbox in commit order (at once after Notify, otherwise within a second;
+// failures are retried, backing off to 10 s) and removes a batch of messages only once
+// every partner's stream has acknowledged their events. An event's ID derives from the
+// change's ID (the encounter ID for an encounter, a random one kept in the message
+// otherwise) and is its JetStream message ID (Nats-Msg-Id), so publishing it again after a
+// crash is dropped as a duplicate by the stream (within 10 minutes) or, later, because the
+// node reads the IDs its streams stored last before it publishes again.
+//
+// The message holds what is needed to make the events, not a copy of the record: an
+// enrolment or update is published with the record and samples as the store holds them
+// then (a person deleted or merged away meanwhile is not sent; the deletion is), and is
+// checked against the agreements in force then. A deletion keeps only the person's
+// category and watch level, an update the previous ones, an encounter the encounter
+// without its probes.
+//
 // # Wiring into a node
 //
-// The node implements Searcher (its galleries), passes its store as Records and Auditor
-// (store.Store has the methods), a State, and calls Publish after every committed
-// enrolment, update, watch change, deletion and encounter with a watched person; OnEvent
-// is told of every accepted event (e.g. to raise alerts for encounters).
+// The node implements Searcher (its galleries), passes its store as Records, Auditor and
+// Outbox (store.Store has the methods), and a State; it writes Message(change) with every
+// enrolment, update, watch change, deletion and encounter with a watched person, and
+// calls Notify after the commit. (Publish sends a change directly, with no outbox.)
+// OnEvent is told of every accepted event (e.g. to raise alerts for encounters).
 package federation

@@ -29,14 +29,18 @@ const (
 	KindFollowUp Kind = "follow-up"
 )
 
-// Change is what the node reports to Publish after a change has committed.
+// Change is a committed change to share: written to the outbox with the change (Message),
+// or handed to Publish after the commit.
 type Change struct {
-	// ID, when set, names the change for good (e.g. the audit sequence number of its
-	// commit, or the encounter ID): the events made from it get IDs derived from it, so
+	// ID names the change for good (the encounter ID for an encounter; Message chooses a
+	// random one, kept in the outbox): the events made from it get IDs derived from it, so
 	// that publishing the same change again after a crash or a failed Publish reaches
-	// each partner once. Empty, the events get random IDs.
+	// each partner once. Empty, Publish gives the events random IDs.
 	ID   string
 	Kind Kind // enrol, update, encounter or delete
+	// Time is when the change was made, the time of its events (default: when they are
+	// made). Agreements are checked at the time the events are made.
+	Time time.Time
 	// Person after the change (for a deletion: as it was before; for an encounter: the
 	// person encountered).
 	Person *store.Person
@@ -169,8 +173,12 @@ func (c *Config) Outgoing(ch Change, now time.Time) []*Event {
 			h := sha256.Sum256([]byte("biomesh-federation-event-id\x00" + c.Node + "\x00" + ch.ID + "\x00" + pt.ID))
 			id = hex.EncodeToString(h[:16])
 		}
+		at := now
+		if !ch.Time.IsZero() {
+			at = ch.Time
+		}
 		ev := &Event{
-			ID: id, Origin: c.Node, To: pt.ID, Kind: kind, Time: now.UTC(),
+			ID: id, Origin: c.Node, To: pt.ID, Kind: kind, Time: at.UTC(),
 			Purpose: a.Purpose, Level: a.Level, Ref: Ref(c.Node, p.ID),
 		}
 		switch kind {

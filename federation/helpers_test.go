@@ -224,7 +224,7 @@ func (w *world) start(id string) *testNode {
 	}
 	tn := &testNode{t: t, id: id, st: st, state: NewMemState(), search: &searcher{st: st}, clock: &clock{}, got: make(chan *Event, 100000)}
 	tn.opts = Options{
-		Config: w.cfgs[id], Key: w.keys[id], State: tn.state, Searcher: tn.search, Records: st, Audit: st,
+		Config: w.cfgs[id], Key: w.keys[id], State: tn.state, Searcher: tn.search, Records: st, Audit: st, Outbox: st,
 		Now: tn.clock.now,
 		OnEvent: func(_ context.Context, ev *Event) {
 			tn.mu.Lock()

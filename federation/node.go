@@ -44,8 +44,11 @@ type Options struct {
 	Key      ed25519.PrivateKey // this node's signing key (LoadKey)
 	State    State              // where received copies, applied event IDs and follow-ups live
 	Searcher Searcher           // answers partners' hit/no-hit queries
-	Records  Records            // releases approved follow-ups
+	Records  Records            // releases approved follow-ups; reads changes in the outbox
 	Audit    Auditor
+	// Outbox, when set, is the node's transactional outbox (its store): the node publishes
+	// the federation's messages in it (Message) and removes them once published.
+	Outbox store.Outbox
 	// OnEvent, when set, is called after an event from a partner was accepted and applied
 	// (e.g. to raise an alert for an encounter). It must not block for long: events of
 	// one partner are applied in order, one at a time.
@@ -81,6 +84,12 @@ type Node struct {
 	wg   sync.WaitGroup
 
 	redelivered atomic.Int64 // events seen again at the sequence they were applied at
+
+	kick           chan struct{}   // Notify: messages wait in the outbox
+	tailRead       bool            // sent was read (outboxLoop only)
+	sent           map[string]bool // IDs of the events the streams stored last, until the outbox's first batch left
+	outboxFailures atomic.Int64
+	outboxSkipped  atomic.Int64 // events found in the streams already (sent)
 }
 
 // link is this node's side of one partnership.
@@ -114,7 +123,7 @@ func Start(ctx context.Context, o Options) (*Node, error) {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
-	n := &Node{opts: o, cfg: o.Config, log: o.Logger, links: map[string]*link{}, queries: map[string]time.Time{}, stop: make(chan struct{})}
+	n := &Node{opts: o, cfg: o.Config, log: o.Logger, links: map[string]*link{}, queries: map[string]time.Time{}, stop: make(chan struct{}), kick: make(chan struct{}, 1)}
 	if n.cfg.NATS.URL == "" {
 		if err := n.startServer(); err != nil {
 			return nil, err
@@ -130,6 +139,10 @@ func Start(ctx context.Context, o Options) (*Node, error) {
 	n.wg.Add(2)
 	go n.sweepLoop()
 	go n.watchLinks()
+	if o.Outbox != nil {
+		n.wg.Add(1)
+		go n.outboxLoop()
+	}
 	return n, nil
 }
 

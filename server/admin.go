@@ -151,10 +151,12 @@ func (s *Server) mergeConflict(w http.ResponseWriter, r *http.Request, c *caller
 	s.enrolMu.Lock()
 	defer s.enrolMu.Unlock()
 	m := store.Merge{Keep: keep, Gone: gone, ConflictID: cf.ID, By: c.ID, At: now, Note: note}
-	p, err := s.st.MergePersons(r.Context(), m, s.entry(c, "conflict.resolve", cf.ID, fmt.Sprintf("%s: merged %s into %s", store.ConflictSame, gone, keep)))
+	p, err := s.st.MergePersons(r.Context(), m, s.entry(c, "conflict.resolve", cf.ID, fmt.Sprintf("%s: merged %s into %s", store.ConflictSame, gone, keep)),
+		s.shared(federation.Change{Kind: federation.KindDelete, Person: gp}, federation.Change{Kind: federation.KindUpdate, Person: kp, Previous: kp})...)
 	if err != nil {
 		return err
 	}
+	s.notifyPartners()
 	// The merge is committed; the gallery follows it. Should reading the samples back fail,
 	// the node would search stale fingers until restarted, so that is logged loudly.
 	s.fingers.g.Remove(gone)
@@ -183,8 +185,6 @@ func (s *Server) mergeConflict(w http.ResponseWriter, r *http.Request, c *caller
 	if stored, err := s.st.Conflict(r.Context(), cf.ID); err == nil {
 		cf = stored
 	}
-	s.publish(r.Context(), federation.Change{Kind: federation.KindDelete, Person: gp})
-	s.publish(r.Context(), federation.Change{Kind: federation.KindUpdate, Person: p, Previous: kp})
 	writeJSON(w, http.StatusOK, resolveResponse{Conflict: cf, Merge: &m, Person: p})
 	return nil
 }

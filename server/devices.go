@@ -553,11 +553,15 @@ func (s *Server) syncEncounter(ctx context.Context, c *caller, d *store.Device, 
 			result = fmt.Sprintf("offline hit %s watch %s", pid, o.Watch)
 		}
 	}
-	if err := s.st.AddEncounter(ctx, rec, s.entry(c, "encounter", id, result+"; synced from device "+d.ID)); err != nil {
+	var share []store.OutboxMessage
+	if person != nil {
+		share = s.shared(federation.Change{ID: rec.ID, Kind: federation.KindEncounter, Person: person, Encounter: rec})
+	}
+	if err := s.st.AddEncounter(ctx, rec, s.entry(c, "encounter", id, result+"; synced from device "+d.ID), share...); err != nil {
 		return "", err
 	}
 	if person != nil {
-		s.publish(ctx, federation.Change{Kind: federation.KindEncounter, Person: person, Encounter: rec})
+		s.notifyPartners()
 		if rec.Watch.Severity() >= store.WatchAlert.Severity() {
 			s.alerts.publish(alert{Time: now, EncounterID: id, PersonID: person.ID, Owner: person.Org, Watch: rec.Watch,
 				Reason: person.Watch.Reason, Name: person.Name, Place: rec.Place, Lat: rec.Lat, Lon: rec.Lon, Unit: rec.Unit, Org: rec.Org, Score: rec.Score})

@@ -81,6 +81,10 @@ func (p *partnerRecords) watchOf(ref string) store.WatchLevel {
 // change is offered to partners, and partners' records are searched at encounters. It
 // loads the partners' records the state holds.
 func (s *Server) SetFederation(ctx context.Context, n *federation.Node, st federation.State) error {
+	if !n.HasOutbox() {
+		// The node would write messages for partners that nothing publishes.
+		return errors.New("federation node without the store's outbox (federation.Options.Outbox)")
+	}
 	s.fed, s.fedState = n, st
 	if rs, ok := st.(receivedState); ok {
 		err := rs.EachReceived(ctx, func(r federation.Received) error {
@@ -121,23 +125,30 @@ func (s *Server) OnFederationEvent(_ context.Context, ev *federation.Event) {
 	}
 }
 
-// publish offers a committed change to the partners. The change is already durable here,
-// so a failure to hand it to the federation node is logged, not returned: the request
-// succeeded.
-func (s *Server) publish(ctx context.Context, ch federation.Change) {
+// shared returns the outbox messages that share changes with the partners (none without
+// federation), for the store to write in the transaction of the changes: a change that
+// commits is shared even if the node stops at once, and one that fails is not. After the
+// commit, notifyPartners sends them on their way.
+func (s *Server) shared(chs ...federation.Change) []store.OutboxMessage {
 	if s.fed == nil {
-		return
+		return nil
 	}
-	if (ch.Kind == federation.KindEnrol || ch.Kind == federation.KindUpdate) && ch.Samples == nil && ch.Person != nil {
-		ss, err := s.st.Samples(ctx, ch.Person.ID)
-		if err != nil {
-			s.cfg.Logger.Error("federation: samples of a changed person", "person", ch.Person.ID, "err", err)
-			return
+	var out []store.OutboxMessage
+	for _, ch := range chs {
+		m, err := s.fed.Message(ch)
+		if err != nil { // a change the node never makes (no person): a bug, not a request's fault
+			s.cfg.Logger.Error("federation: outbox message", "kind", ch.Kind, "err", err)
+			continue
 		}
-		ch.Samples = ss
+		out = append(out, m)
 	}
-	if _, err := s.fed.Publish(context.WithoutCancel(ctx), ch); err != nil {
-		s.cfg.Logger.Error("federation: publish", "kind", ch.Kind, "err", err)
+	return out
+}
+
+// notifyPartners tells the federation node that committed changes wait in the outbox.
+func (s *Server) notifyPartners() {
+	if s.fed != nil {
+		s.fed.Notify()
 	}
 }
 

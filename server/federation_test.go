@@ -49,7 +49,7 @@ func startFedNode(t *testing.T, org string, cfg *federation.Config, key ed25519.
 	}
 	state := federation.NewMemState()
 	node, err := federation.Start(ctx, federation.Options{Config: cfg, Key: key, State: state, Searcher: srv,
-		Records: st, Audit: st, OnEvent: srv.OnFederationEvent, Logger: log})
+		Records: st, Audit: st, Outbox: st, OnEvent: srv.OnFederationEvent, Logger: log})
 	if err != nil {
 		t.Fatal(err)
 	}

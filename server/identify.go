@@ -238,12 +238,14 @@ func (s *Server) encounter(w http.ResponseWriter, r *http.Request, c *caller) er
 	if partnerHit {
 		result += fmt.Sprintf("; partner record %s watch %s", pref, pwatch)
 	}
-	if err := s.st.AddEncounter(r.Context(), e, s.entry(c, "encounter", e.ID, result)); err != nil {
+	var share []store.OutboxMessage
+	if e.Hit {
+		share = s.shared(federation.Change{ID: e.ID, Kind: federation.KindEncounter, Person: person, Encounter: e})
+	}
+	if err := s.st.AddEncounter(r.Context(), e, s.entry(c, "encounter", e.ID, result), share...); err != nil {
 		return err
 	}
-	if e.Hit {
-		s.publish(r.Context(), federation.Change{ID: e.ID, Kind: federation.KindEncounter, Person: person, Encounter: e})
-	}
+	s.notifyPartners()
 	resp := encounterResponse{EncounterID: e.ID, Hit: e.Hit, Watch: store.WatchNone, Action: "green", Warnings: warnings(samples)}
 	if c.Role != store.RoleScreener {
 		resp.Threshold = round2(thr)

@@ -199,7 +199,7 @@ func (s *Server) enrolDecoded(w http.ResponseWriter, r *http.Request, c *caller,
 		if best != nil && best.Org == c.Org && len(biographicDiff(req.Person, best)) == 0 {
 			a := s.entry(c, "person.add-samples", best.ID, fmt.Sprintf("ok: %d samples (re-enrolment, score %.1f)", len(samples), hits[0].Score))
 			recs := records(samples)
-			if err := s.st.AddSamples(r.Context(), best.ID, recs, a); err != nil {
+			if err := s.st.AddSamples(r.Context(), best.ID, recs, a, s.shared(federation.Change{Kind: federation.KindUpdate, Person: best})...); err != nil {
 				return err
 			}
 			for i := range samples {
@@ -210,7 +210,7 @@ func (s *Server) enrolDecoded(w http.ResponseWriter, r *http.Request, c *caller,
 			s.irises.add(best.ID, samples)
 			s.faces.add(best.ID, samples)
 			s.recent.add(best.ID, samples)
-			s.publish(r.Context(), federation.Change{Kind: federation.KindUpdate, Person: best})
+			s.notifyPartners()
 			resp.PersonID, resp.Duplicate, resp.Samples = best.ID, true, samplesOut(samples)
 			if resp.Conflicts, err = s.raiseConflicts(r, c, best, hits[1:], now); err != nil {
 				return err
@@ -224,7 +224,7 @@ func (s *Server) enrolDecoded(w http.ResponseWriter, r *http.Request, c *caller,
 	recs := records(samples)
 	if existing != nil {
 		a := s.entry(c, "person.add-samples", existing.ID, fmt.Sprintf("ok: %d samples", len(samples)))
-		if err := s.st.AddSamples(r.Context(), existing.ID, recs, a); err != nil {
+		if err := s.st.AddSamples(r.Context(), existing.ID, recs, a, s.shared(federation.Change{Kind: federation.KindUpdate, Person: existing})...); err != nil {
 			return err
 		}
 		resp.PersonID = existing.ID
@@ -232,7 +232,7 @@ func (s *Server) enrolDecoded(w http.ResponseWriter, r *http.Request, c *caller,
 		p := &store.Person{ID: newID("P"), Org: c.Org, Created: now, Updated: now, Watch: store.Watch{Level: store.WatchNone}}
 		req.Person.apply(p)
 		a := s.entry(c, "person.enrol", p.ID, fmt.Sprintf("ok: %d samples, %d hits", len(samples), len(hits)))
-		if err := s.st.CreatePerson(r.Context(), p, recs, a); err != nil {
+		if err := s.st.CreatePerson(r.Context(), p, recs, a, s.shared(federation.Change{Kind: federation.KindEnrol, Person: p})...); err != nil {
 			return err
 		}
 		resp.PersonID, resp.Created = p.ID, true
@@ -247,11 +247,7 @@ func (s *Server) enrolDecoded(w http.ResponseWriter, r *http.Request, c *caller,
 	s.faces.add(resp.PersonID, samples)
 	s.recent.add(resp.PersonID, samples)
 	resp.Samples = samplesOut(samples)
-	if resp.Created {
-		s.publish(r.Context(), federation.Change{Kind: federation.KindEnrol, Person: existing})
-	} else {
-		s.publish(r.Context(), federation.Change{Kind: federation.KindUpdate, Person: existing})
-	}
+	s.notifyPartners()
 
 	if resp.Conflicts, err = s.raiseConflicts(r, c, existing, hits, now); err != nil {
 		return err
@@ -510,10 +506,10 @@ func (s *Server) updatePerson(w http.ResponseWriter, r *http.Request, c *caller)
 	prev := *p
 	in.apply(p)
 	p.Updated = s.cfg.Now().UTC()
-	if err := s.st.UpdatePerson(r.Context(), p, s.entry(c, "person.update", p.ID, "ok")); err != nil {
+	if err := s.st.UpdatePerson(r.Context(), p, s.entry(c, "person.update", p.ID, "ok"), s.shared(federation.Change{Kind: federation.KindUpdate, Person: p, Previous: &prev})...); err != nil {
 		return err
 	}
-	s.publish(r.Context(), federation.Change{Kind: federation.KindUpdate, Person: p, Previous: &prev})
+	s.notifyPartners()
 	writeJSON(w, http.StatusOK, map[string]any{"person": p})
 	return nil
 }
@@ -562,14 +558,14 @@ func (s *Server) deletePerson(w http.ResponseWriter, r *http.Request, c *caller)
 		return bad(http.StatusConflict, "%s (retention rule)", why)
 	}
 	d := store.Deletion{PersonID: p.ID, Reason: req.Reason, By: c.ID, At: s.cfg.Now().UTC()}
-	if err := s.st.DeletePerson(r.Context(), d, s.entry(c, "person.delete", p.ID, "ok: "+req.Reason)); err != nil {
+	if err := s.st.DeletePerson(r.Context(), d, s.entry(c, "person.delete", p.ID, "ok: "+req.Reason), s.shared(federation.Change{Kind: federation.KindDelete, Person: p})...); err != nil {
 		return err
 	}
 	s.fingers.g.Remove(p.ID)
 	s.dna.removePerson(p.ID)
 	s.irises.g.Remove(p.ID)
 	s.faces.g.Remove(p.ID)
-	s.publish(r.Context(), federation.Change{Kind: federation.KindDelete, Person: p})
+	s.notifyPartners()
 	writeJSON(w, http.StatusOK, map[string]any{"deleted": p.ID})
 	return nil
 }
@@ -598,12 +594,12 @@ func (s *Server) setWatch(w http.ResponseWriter, r *http.Request, c *caller) err
 		return err
 	}
 	wt := store.Watch{Level: req.Level, Reason: req.Reason, SetBy: c.ID, SetOrg: c.Org, SetAt: s.cfg.Now().UTC()}
-	if err := s.st.SetWatch(r.Context(), p.ID, wt, s.entry(c, "watch.set", p.ID, "ok: "+string(req.Level))); err != nil {
-		return err
-	}
 	prev := *p
 	p.Watch = wt
-	s.publish(r.Context(), federation.Change{Kind: federation.KindUpdate, Person: p, Previous: &prev})
+	if err := s.st.SetWatch(r.Context(), p.ID, wt, s.entry(c, "watch.set", p.ID, "ok: "+string(req.Level)), s.shared(federation.Change{Kind: federation.KindUpdate, Person: p, Previous: &prev})...); err != nil {
+		return err
+	}
+	s.notifyPartners()
 	writeJSON(w, http.StatusOK, map[string]any{"person_id": p.ID, "watch": wt})
 	return nil
 }

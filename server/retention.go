@@ -154,7 +154,8 @@ func (s *Server) expire(ctx context.Context) (int, error) {
 				a := &audit.Entry{Time: now, User: "system", Org: p.Org, Role: store.RoleAdmin, Purpose: "retention policy",
 					Action: "person.expire", Target: p.ID, Result: "ok: " + reason}
 				s.enrolMu.Lock()
-				err := s.st.DeletePerson(ctx, store.Deletion{PersonID: p.ID, Reason: reason, By: "system", At: now}, a)
+				err := s.st.DeletePerson(ctx, store.Deletion{PersonID: p.ID, Reason: reason, By: "system", At: now}, a,
+					s.shared(federation.Change{Kind: federation.KindDelete, Person: p})...)
 				if err == nil {
 					s.fingers.g.Remove(p.ID)
 					s.dna.removePerson(p.ID)
@@ -163,7 +164,7 @@ func (s *Server) expire(ctx context.Context) (int, error) {
 				}
 				s.enrolMu.Unlock()
 				if err == nil {
-					s.publish(ctx, federation.Change{Kind: federation.KindDelete, Person: p})
+					s.notifyPartners()
 				}
 				if err != nil {
 					// A record that changed meanwhile (a watch set, say) stays.

@@ -256,7 +256,7 @@ func startFederation(ctx context.Context, path, data string, srv *server.Server,
 		return nil, err
 	}
 	node, err := federation.Start(ctx, federation.Options{Config: cfg, Key: key, State: state, Searcher: srv,
-		Records: st, Audit: st, OnEvent: srv.OnFederationEvent, Logger: log})
+		Records: st, Audit: st, Outbox: st, OnEvent: srv.OnFederationEvent, Logger: log})
 	if err != nil {
 		state.Close()
 		return nil, fmt.Errorf("--federation %s: %w", path, err)

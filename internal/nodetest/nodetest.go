@@ -53,7 +53,7 @@ func start(t testing.TB, org string, fed *fedtest.Side) *Node {
 	if fed != nil {
 		state := federation.NewMemState()
 		n.Federation, err = federation.Start(ctx, federation.Options{Config: fed.Config, Key: fed.Key, State: state,
-			Searcher: srv, Records: st, Audit: st, OnEvent: srv.OnFederationEvent, Logger: log})
+			Searcher: srv, Records: st, Audit: st, Outbox: st, OnEvent: srv.OnFederationEvent, Logger: log})
 		if err != nil {
 			t.Fatal(err)
 		}

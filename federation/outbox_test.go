@@ -1,0 +1,244 @@
+package federation
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"testing"
+	"time"
+
+	"github.com/biomesh/biomesh/audit"
+	"github.com/biomesh/biomesh/store"
+)
+
+// alertOnly is a templates agreement for suspects at watch level alert or detain: setting
+// such a person's watch to none withdraws the record.
+func alertOnly() Agreement {
+	a := agree(Templates, "border-control")
+	a.WatchLevels = []store.WatchLevel{store.WatchAlert, store.WatchDetain}
+	return a
+}
+
+func sysEntry(action, target string) *audit.Entry {
+	return &audit.Entry{Time: time.Now(), User: "u1", Org: "unit-a", Role: store.RoleAdmin, Action: action, Target: target, Result: "ok"}
+}
+
+// enrolShared enrols a suspect at watch level alert as the node does: the person and the
+// outbox message that shares it in one transaction, then Notify (when the node runs).
+func (tn *testNode) enrolShared(n *Node, id string) {
+	tn.t.Helper()
+	now := time.Now().UTC()
+	p := &store.Person{ID: id, Org: "unit-a", Name: "Name " + id, Category: "suspect", Watch: store.Watch{Level: store.WatchAlert}, Created: now, Updated: now}
+	ss := []store.Sample{{Modality: store.Finger, Position: 2, Template: []byte("tpl-" + id), Quality: 80, Captured: now}}
+	m, err := n.Message(Change{Kind: KindEnrol, Person: p})
+	if err != nil {
+		tn.t.Fatal(err)
+	}
+	if err := tn.st.CreatePerson(context.Background(), p, ss, sysEntry("person.enrol", id), m); err != nil {
+		tn.t.Fatal(err)
+	}
+	if tn.Node != nil {
+		tn.Notify()
+	}
+}
+
+// unwatchShared sets a person's watch to none with the outbox message of the update.
+func (tn *testNode) unwatchShared(n *Node, id string) {
+	tn.t.Helper()
+	ctx := context.Background()
+	prev, err := tn.st.Person(ctx, id)
+	if err != nil {
+		tn.t.Fatal(err)
+	}
+	p := *prev
+	p.Watch = store.Watch{Level: store.WatchNone}
+	m, err := n.Message(Change{Kind: KindUpdate, Person: &p, Previous: prev})
+	if err != nil {
+		tn.t.Fatal(err)
+	}
+	if err := tn.st.SetWatch(ctx, id, p.Watch, sysEntry("watch.set", id), m); err != nil {
+		tn.t.Fatal(err)
+	}
+	if tn.Node != nil {
+		tn.Notify()
+	}
+}
+
+func (tn *testNode) outboxLen() int {
+	tn.t.Helper()
+	ms, err := tn.st.OutboxMessages(context.Background(), OutboxTopic, 10000)
+	if err != nil {
+		tn.t.Fatal(err)
+	}
+	return len(ms)
+}
+
+// checkOnce fails unless the events received are want, each exactly once, and no
+// event was rejected (as a replay, say).
+func checkOnce(t *testing.T, tn *testNode, want int) {
+	t.Helper()
+	tn.quiet(500 * time.Millisecond)
+	tn.mu.Lock()
+	defer tn.mu.Unlock()
+	seen := map[string]bool{}
+	for _, ev := range tn.events {
+		if seen[ev.ID] {
+			t.Errorf("event %s (%s %s) applied twice", ev.ID, ev.Kind, ev.Ref)
+		}
+		seen[ev.ID] = true
+	}
+	if len(tn.events) != want {
+		t.Errorf("%d events received, want %d", len(tn.events), want)
+	}
+	for _, e := range tn.audits("federation.event") {
+		if e.Result[:8] == "rejected" {
+			t.Errorf("rejection audited: %+v", e)
+		}
+	}
+}
+
+// A node that stops (crashes) after changes committed and before they were published
+// publishes them when it starts again; one that crashed after publishing, before the
+// outbox knew, publishes nothing twice. The partner receives each event once.
+func TestOutboxCrash(t *testing.T) {
+	w := newWorld(t, "hq", "border")
+	w.link("border", "hq", "", nil, []Agreement{alertOnly()})
+	hq, border := w.start("hq"), w.start("border")
+	border.waitLinked("hq")
+	hq.waitLinked("border")
+
+	// Running: a change leaves at once.
+	n := hq.Node
+	start := time.Now()
+	hq.enrolShared(n, "P-0")
+	if ev := border.wait(1, 10*time.Second)[0]; ev.Ref != "hq/P-0" || ev.Kind != KindEnrol {
+		t.Fatalf("%+v", ev)
+	}
+	t.Logf("commit to partner through the outbox: %s", time.Since(start))
+
+	// Committed, then the node died before publishing.
+	hq.stop()
+	for i := 1; i <= 20; i++ {
+		hq.enrolShared(n, fmt.Sprintf("P-%d", i))
+	}
+	for i := 1; i <= 5; i++ {
+		hq.unwatchShared(n, fmt.Sprintf("P-%d", i)) // withdrawals
+	}
+	if got := hq.outboxLen(); got != 25 {
+		t.Fatalf("outbox holds %d, want 25", got)
+	}
+	border.quiet(300 * time.Millisecond)
+	hq.restart()
+	// In commit order, and each as the record is when published: P-1 to P-5, withdrawn
+	// before they left, are not sent; their withdrawals are.
+	evs := border.wait(20, 20*time.Second)
+	for i, ev := range evs {
+		want, kind := fmt.Sprintf("hq/P-%d", i+6), KindEnrol
+		if i >= 15 {
+			want, kind = fmt.Sprintf("hq/P-%d", i-14), KindWithdraw
+		}
+		if ev.Ref != want || ev.Kind != kind {
+			t.Fatalf("event %d: %s %s, want %s %s", i, ev.Kind, ev.Ref, kind, want)
+		}
+	}
+	for hq.outboxLen() != 0 {
+		time.Sleep(10 * time.Millisecond)
+	}
+
+	// Published, then the node died before the outbox was emptied: a node without the
+	// outbox publishes the messages, and the node that starts again finds the messages
+	// still there and their events already in the stream.
+	hq.stop()
+	for i := 21; i <= 30; i++ {
+		hq.enrolShared(n, fmt.Sprintf("P-%d", i))
+	}
+	opts := hq.opts
+	opts.Outbox = nil
+	crashing, err := Start(context.Background(), opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ms, err := hq.st.OutboxMessages(context.Background(), OutboxTopic, 100)
+	if err != nil || len(ms) != 10 {
+		t.Fatalf("outbox: %d, %v", len(ms), err)
+	}
+	for _, m := range ms {
+		if err := crashing.publishMessage(context.Background(), m); err != nil {
+			t.Fatal(err)
+		}
+	}
+	border.wait(10, 20*time.Second)
+	crashing.Shutdown()
+	hq.restart()
+	for hq.outboxLen() != 0 {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if s := hq.outboxSkipped.Load(); s != 10 {
+		t.Errorf("%d events found already published, want 10", s)
+	}
+	checkOnce(t, border, 1+20+10)
+}
+
+// A node whose NATS server (external, nats.url) is down when changes commit publishes them
+// when the server is back; the partner receives each once, in order.
+func TestOutboxNATSDown(t *testing.T) {
+	w := newWorld(t, "hq", "border")
+	w.link("border", "hq", "", nil, []Agreement{alertOnly()})
+	hqCfg := w.cfgs["hq"]
+	secret := w.cfgs["border"].Partners[0].Link.Secret
+	_, port, err := listenAddr("127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir, leaf, certs := t.TempDir(), hqCfg.NATS.LeafListen, hqCfg.NATS.TLS
+	ext := startExternal(t, certs, leaf, secret, dir, port)
+	t.Cleanup(func() { ext.Shutdown() })
+	hqCfg.NATS = NATS{URL: "nats://" + net.JoinHostPort("127.0.0.1", itoa(port))}
+	hqCfg.Partners[0].Link = Link{User: "hq-node", Password: "node-password-123"}
+	hq, border := w.start("hq"), w.start("border")
+	border.waitLinked("hq")
+	n := hq.Node
+	hq.enrolShared(n, "P-0")
+	border.wait(1, 15*time.Second)
+
+	ext.Shutdown()
+	ext.WaitForShutdown()
+	for hq.links["border"].nc.IsConnected() {
+		time.Sleep(10 * time.Millisecond)
+	}
+	for i := 1; i <= 20; i++ {
+		hq.enrolShared(n, fmt.Sprintf("P-%d", i))
+	}
+	hq.unwatchShared(n, "P-3")
+	for deadline := time.Now().Add(20 * time.Second); hq.outboxFailures.Load() == 0; time.Sleep(50 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("no failed attempt to publish while NATS was down")
+		}
+	}
+	if got := hq.outboxLen(); got != 21 {
+		t.Fatalf("outbox holds %d with NATS down, want 21", got)
+	}
+
+	ext = startExternal(t, certs, leaf, secret, dir, port)
+	start := time.Now()
+	// P-3 was withdrawn before it left: its withdrawal is sent, not its enrolment.
+	evs := border.wait(20, 60*time.Second)
+	t.Logf("20 events delivered %s after NATS returned", time.Since(start))
+	i := 0
+	for k := 1; k <= 20; k++ {
+		if k == 3 {
+			continue
+		}
+		if evs[i].Ref != fmt.Sprintf("hq/P-%d", k) || evs[i].Kind != KindEnrol {
+			t.Fatalf("event %d: %s %s", i, evs[i].Kind, evs[i].Ref)
+		}
+		i++
+	}
+	if evs[19].Kind != KindWithdraw || evs[19].Ref != "hq/P-3" {
+		t.Fatalf("last event: %s %s", evs[19].Kind, evs[19].Ref)
+	}
+	for hq.outboxLen() != 0 {
+		time.Sleep(10 * time.Millisecond)
+	}
+	checkOnce(t, border, 21)
+}
