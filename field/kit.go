@@ -25,6 +25,9 @@ import (
 //	              the node, so the kit cannot read back what it queued
 //	acked.log     client IDs of items the node confirmed, until the queue is compacted
 //	wiped         present after a remote wipe: when it happened, and nothing else
+//	lock          empty; locked while the queue is appended to, compacted or wiped, so that
+//	              a resident kit (Server) and a one-shot command can share the directory
+//	serve.sock    the resident kit's socket, while it runs (DefaultSocket)
 const (
 	deviceFile  = "device.json"
 	packageFile = "package.bin"
@@ -32,6 +35,7 @@ const (
 	queueFile   = "queue.log"
 	ackedFile   = "acked.log"
 	wipedFile   = "wiped"
+	lockName    = "lock"
 )
 
 // Errors of a kit that cannot answer.
@@ -59,8 +63,9 @@ type Lease struct {
 	Expires   time.Time `json:"expires"`
 }
 
-// Kit is a field kit's state in one directory. It is not safe for concurrent use by
-// several processes; one CLI command at a time uses a kit.
+// Kit is a field kit's state in one directory. Several processes may use one kit — a
+// resident kit answering checks and a command syncing, say — as the queue's writers take
+// the kit's lock; installing a package or a lease is atomic by itself.
 type Kit struct {
 	dir string
 	now func() time.Time
@@ -106,6 +111,19 @@ func (k *Kit) writeFile(name string, data []byte) error {
 		return err
 	}
 	return syncDir(k.dir)
+}
+
+// lock takes the kit's lock (see lockName); the function it returns releases it.
+func (k *Kit) lock() (func(), error) {
+	f, err := os.OpenFile(k.path(lockName), os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return nil, err
+	}
+	if err := lockFile(f); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("field: locking the kit: %w", err)
+	}
+	return func() { f.Close() }, nil
 }
 
 func syncDir(dir string) error {
@@ -311,6 +329,14 @@ func (k *Kit) Enqueue(it Item) (string, error) {
 		return "", err
 	}
 	line, _ := json.Marshal(q)
+	unlock, err := k.lock()
+	if err != nil {
+		return "", err
+	}
+	defer unlock()
+	if err := k.wiped(); err != nil { // wiped while sealing
+		return "", err
+	}
 	f, err := os.OpenFile(k.path(queueFile), os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o600)
 	if err != nil {
 		return "", err
@@ -402,6 +428,11 @@ func (k *Kit) Ack(ids []string) error {
 // Compact rewrites the queue without its confirmed items. A crash at any point loses no
 // unconfirmed item; at worst a confirmed one is sent again, which the node recognises.
 func (k *Kit) Compact() error {
+	unlock, err := k.lock()
+	if err != nil {
+		return err
+	}
+	defer unlock()
 	rest, err := k.Pending()
 	if err != nil {
 		return err
@@ -430,6 +461,19 @@ func (k *Kit) Compact() error {
 // the rest fails), then the package, the queue and the registration. What remains is the
 // file "wiped" with the time, so the kit says why it answers nothing.
 func (k *Kit) Wipe() error {
+	unlock, err := k.lock()
+	if err != nil {
+		return err
+	}
+	err = k.wipeLocked()
+	unlock()
+	if err == nil {
+		os.Remove(k.path(lockName))
+	}
+	return err
+}
+
+func (k *Kit) wipeLocked() error {
 	if err := k.eraseLease(); err != nil {
 		return err
 	}

@@ -108,6 +108,17 @@ func parallel(n int, fn func(int)) {
 	wg.Wait()
 }
 
+// ProbeError reports a probe finger a check cannot use.
+type ProbeError struct {
+	Finger int // 1-based, in the probe's order
+	Err    error
+}
+
+func (e *ProbeError) Error() string {
+	return fmt.Sprintf("field: probe finger %d: %v", e.Finger, e.Err)
+}
+func (e *ProbeError) Unwrap() error { return e.Err }
+
 // ErrClosed is returned by a matcher after Close.
 var ErrClosed = errors.New("field: the watch list was closed and erased from memory (lease expired or kit wiped)")
 
@@ -271,12 +282,12 @@ func (m *Matcher) Check(probes []Finger) (Result, error) {
 	}
 	ps := make([]gallery.Probe[*sample], 0, len(probes))
 	for i, f := range probes {
+		if f.Position < 0 || f.Position > 15 {
+			return Result{}, &ProbeError{i + 1, fmt.Errorf("position %d: ISO positions are 0 (unknown) to 15", f.Position)}
+		}
 		var t fingerprint.Template
 		if err := t.UnmarshalBinary(f.Template); err != nil {
-			return Result{}, fmt.Errorf("field: probe finger %d: %w", i+1, err)
-		}
-		if f.Position < 0 || f.Position > 15 {
-			return Result{}, fmt.Errorf("field: probe finger %d: position %d: ISO positions are 0 (unknown) to 15", i+1, f.Position)
+			return Result{}, &ProbeError{i + 1, err}
 		}
 		p := match.Prepare(&t)
 		ps = append(ps, gallery.Probe[*sample]{Position: f.Position, Score: func(s *sample) float64 { return p.Compare(s.candidate()) }})

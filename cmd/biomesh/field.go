@@ -10,8 +10,10 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/signal"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -78,7 +80,7 @@ the kit at its next contact with the node.`,
 	f.StringVar(&o.dir, "dir", "", "the kit's directory (default $BIOMESH_FIELD_DIR, else ~/.biomesh-field)")
 	f.BoolVar(&o.json, "json", false, "print JSON instead of a summary")
 	f.StringVar(&o.purpose, "purpose", "", "why the node is contacted (sent as X-Biomesh-Purpose, recorded in its audit log)")
-	c.AddCommand(newFieldEnrollDeviceCmd(o), newFieldPullCmd(o), newFieldCheckCmd(o), newFieldEnrolCmd(o), newFieldSyncCmd(o), newFieldStatusCmd(o))
+	c.AddCommand(newFieldEnrollDeviceCmd(o), newFieldPullCmd(o), newFieldCheckCmd(o), newFieldServeCmd(o), newFieldEnrolCmd(o), newFieldSyncCmd(o), newFieldStatusCmd(o))
 	return c
 }
 
@@ -179,9 +181,9 @@ func fieldFingers(args []string, dpi int) ([]field.Finger, error) {
 
 func newFieldCheckCmd(o *fieldOpts) *cobra.Command {
 	var (
-		place, unit, outcome string
-		dpi                  int
-		noQueue              bool
+		place, unit, outcome, via string
+		dpi                       int
+		noQueue                   bool
 	)
 	c := &cobra.Command{
 		Use:   "check [--place P] [--outcome O] FINGER...",
@@ -190,7 +192,10 @@ func newFieldCheckCmd(o *fieldOpts) *cobra.Command {
 person at watch level alert or detain), YELLOW (any other watched person) or GREEN (no
 hit). The check is queued as an encounter for the next sync (--no-queue to skip). It
 refuses to answer once the lease has expired. Each FINGER is POS=PATH or PATH: an image or
-a template.`,
+a template; give positions, so that each finger is searched against that finger only.
+
+When a resident kit (biomesh field serve) answers on the kit's socket, or at --via, the
+check is its search alone; otherwise the command opens the package itself first.`,
 		Example: "  biomesh field check --place \"checkpoint 4\" 2=r-index.png 7=l-index.png",
 		Args:    cobra.ArbitraryArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -205,36 +210,45 @@ a template.`,
 			if err != nil {
 				return err
 			}
+			req := field.Request{Op: "check", Fingers: probes, Place: place, Unit: unit, Outcome: outcome, NoQueue: noQueue}
 			t0 := time.Now()
-			m, err := k.Matcher()
-			if err != nil {
-				return err
+			var resp field.Response
+			how := ""
+			addr := via
+			if addr == "" {
+				addr = field.DefaultSocket(k)
 			}
-			loaded := time.Since(t0)
-			res, err := m.Check(probes)
-			if err != nil {
-				return err
+			if r, err := field.Ask(cmd.Context(), addr, req); err == nil {
+				resp, how = r, "by the resident kit at "+strings.TrimPrefix(addr, "unix:")
+			} else if via != "" {
+				return fmt.Errorf("no resident kit at %s: %w", via, err)
+			} else {
+				srv := &field.Server{Kit: k}
+				if err := srv.Open(); err != nil {
+					return err
+				}
+				loaded := time.Since(t0)
+				resp = srv.Do(cmd.Context(), req)
+				srv.Close()
+				how = fmt.Sprintf("(package opened in %v)", loaded.Round(time.Millisecond))
 			}
 			took := time.Since(t0)
-			queued := ""
-			if !noQueue {
-				r := res
-				id, err := k.Enqueue(field.Item{Kind: field.KindEncounter, Encounter: &field.Encounter{Time: time.Now().UTC(),
-					Place: place, Unit: unit, Outcome: outcome, Fingers: probes, Offline: &r}})
-				if err != nil {
-					return fmt.Errorf("answered %s, but queueing the encounter failed: %w", strings.ToUpper(res.Action), err)
-				}
-				queued = id
+			if resp.Result == nil {
+				return resp.Err()
 			}
+			res := *resp.Result
 			text := strings.ToUpper(res.Action)
 			if res.Hit {
 				text += fmt.Sprintf("  watch %s  (ref %s, score %.1f, threshold %.1f)", res.Watch, res.Ref, res.Score, res.Threshold)
 			}
-			text += fmt.Sprintf("\nsearched %d persons offline in %v (package opened in %v)\n", res.Persons, took.Round(time.Millisecond), loaded.Round(time.Millisecond))
-			if queued != "" {
-				text += "encounter queued as " + queued + "\n"
+			text += fmt.Sprintf("\nsearched %d persons offline in %v %s\n", res.Persons, took.Round(time.Millisecond), how)
+			if resp.Queued != "" {
+				text += "encounter queued as " + resp.Queued + "\n"
 			}
-			o.print(cmd.OutOrStdout(), map[string]any{"result": res, "queued": queued, "took_ms": took.Milliseconds()}, text)
+			o.print(cmd.OutOrStdout(), map[string]any{"result": res, "queued": resp.Queued, "took_ms": took.Milliseconds()}, text)
+			if err := resp.Err(); err != nil { // answered, but the encounter was not queued
+				return err
+			}
 			return nil
 		},
 	}
@@ -242,7 +256,86 @@ a template.`,
 	c.Flags().StringVar(&unit, "unit", "", "the unit making it (default the device's)")
 	c.Flags().StringVar(&outcome, "outcome", "", "what was done (released, detained, referred, …)")
 	c.Flags().BoolVar(&noQueue, "no-queue", false, "do not queue the check as an encounter")
+	c.Flags().StringVar(&via, "via", "", "ask the resident kit at this address (unix:PATH or 127.0.0.1:PORT) and fail if none answers")
 	addDPIFlag(c, &dpi)
+	return c
+}
+
+func newFieldServeCmd(o *fieldOpts) *cobra.Command {
+	var (
+		listen    string
+		stdio     bool
+		syncEvery time.Duration
+	)
+	c := &cobra.Command{
+		Use:   "serve [--listen unix:PATH|127.0.0.1:PORT] [--stdio] [--sync-every D]",
+		Short: "Resident kit: hold the opened package in memory and answer checks, one search each",
+		Long: `Opens the watch-list package once and keeps it in memory only, as a hand-held app does,
+and answers requests of one JSON line each with one JSON line:
+
+  {"op":"check","fingers":[{"position":2,"template":"<base64 native template>"}],"place":"gate"}
+  {"op":"status"}
+  {"op":"sync"}
+
+on the kit's socket (default unix:DIR/serve.sock, which biomesh field check uses when it
+answers), on a loopback TCP address (--listen; any local process can then ask), or on
+standard input and output (--stdio). Before and after every check it looks at the lease
+and for a wipe: once the lease has expired, or the kit was wiped (by its own sync or by
+another biomesh field command's), it erases the package from memory and refuses to
+answer. --sync-every sends the queue and pulls a fresh package and lease that often, when
+the node can be reached.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			cl, err := o.client()
+			if err != nil {
+				return err
+			}
+			srv := &field.Server{Kit: cl.Kit, Client: cl}
+			defer srv.Close()
+			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
+			defer stop()
+			t0 := time.Now()
+			if err := srv.Open(); err != nil {
+				return err
+			}
+			opened := time.Since(t0)
+			if syncEvery > 0 {
+				go func() {
+					t := time.NewTicker(syncEvery)
+					defer t.Stop()
+					for {
+						select {
+						case <-ctx.Done():
+							return
+						case <-t.C:
+							if _, err := srv.Sync(ctx); err != nil {
+								fmt.Fprintln(cmd.ErrOrStderr(), "sync:", err)
+							}
+						}
+					}
+				}()
+			}
+			if stdio {
+				fmt.Fprintf(cmd.ErrOrStderr(), "package opened in %v; answering on standard input\n", opened.Round(time.Millisecond))
+				return srv.ServeLines(ctx, cmd.InOrStdin(), cmd.OutOrStdout())
+			}
+			if listen == "" {
+				listen = field.DefaultSocket(cl.Kit)
+			}
+			l, err := field.Listen(listen)
+			if err != nil {
+				return err
+			}
+			if path, ok := strings.CutPrefix(listen, "unix:"); ok {
+				defer os.Remove(path)
+			}
+			fmt.Fprintf(cmd.ErrOrStderr(), "package opened in %v; answering on %s\n", opened.Round(time.Millisecond), listen)
+			return srv.Serve(ctx, l)
+		},
+	}
+	c.Flags().StringVar(&listen, "listen", "", "where to answer: unix:PATH or a loopback host:port (default unix:DIR/serve.sock)")
+	c.Flags().BoolVar(&stdio, "stdio", false, "answer request lines on standard input instead")
+	c.Flags().DurationVar(&syncEvery, "sync-every", 0, "sync with the node this often (0: only on a sync request)")
 	return c
 }
 

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/biomesh/biomesh/fingerprint/synthtpl"
 )
@@ -109,5 +110,48 @@ func TestFieldCommands(t *testing.T) {
 	}
 	if out, err = fieldRun("pull"); err != nil || !strings.Contains(out, "package WL-") {
 		t.Fatalf("pull: %q %v", out, err)
+	}
+
+	// A resident kit: field check asks it on the kit's socket.
+	sctx, stop := context.WithCancel(ctx)
+	var serveOut, serveErr syncBuffer
+	served := make(chan error, 1)
+	go func() { served <- runCtx(sctx, &serveOut, &serveErr, "field", "--dir", kit, "serve") }()
+	for deadline := time.Now().Add(10 * time.Second); !strings.Contains(serveErr.String(), "answering on"); time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("field serve did not start: %q", serveErr.String())
+		}
+	}
+	out, err = fieldRun("check", "--no-queue", writeFingers(t, files, 0, 2, 2)[0])
+	if err != nil || !strings.HasPrefix(out, "RED  watch detain") || !strings.Contains(out, "by the resident kit") {
+		t.Fatalf("check through the resident kit: %q %v", out, err)
+	}
+	stop()
+	if err := <-served; err != nil {
+		t.Fatalf("field serve: %v", err)
+	}
+	// Gone: field check opens the package itself again; --via insists on a resident kit.
+	if out, err = fieldRun("check", "--no-queue", writeFingers(t, files, 0, 2, 2)[0]); err != nil || !strings.Contains(out, "package opened in") {
+		t.Fatalf("check with no resident kit: %q %v", out, err)
+	}
+	if _, err = fieldRun("check", "--via", "unix:"+filepath.Join(kit, "serve.sock"), writeFingers(t, files, 0, 2, 2)[0]); err == nil {
+		t.Fatal("check --via with no resident kit: no error")
+	}
+	// Over standard input and output.
+	var in bytes.Buffer
+	tpl, _ := synthtpl.Impression(synthtpl.Finger(11, 0, 1, nil), 11, 2, nil).MarshalBinary()
+	json.NewEncoder(&in).Encode(map[string]any{"op": "check", "no_queue": true, "fingers": []map[string]any{{"position": 2, "template": tpl}}})
+	in.WriteString("{\"op\":\"status\"}\n")
+	root := newRoot()
+	var stdout, stderr bytes.Buffer
+	root.SetIn(&in)
+	root.SetOut(&stdout)
+	root.SetErr(&stderr)
+	root.SetArgs([]string{"field", "--dir", kit, "serve", "--stdio"})
+	if err := root.ExecuteContext(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if lines := strings.Split(strings.TrimSpace(stdout.String()), "\n"); len(lines) != 2 || !strings.Contains(lines[0], `"action":"red"`) || !strings.Contains(lines[1], `"lease_valid":true`) {
+		t.Fatalf("serve --stdio: %s", stdout.String())
 	}
 }
