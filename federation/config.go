@@ -9,6 +9,7 @@ import (
 	"os"
 	"regexp"
 	"slices"
+	"strings"
 	"time"
 
 	"go.yaml.in/yaml/v3"
@@ -69,9 +70,11 @@ func (a *Agreement) covers(category string, watch store.WatchLevel, now time.Tim
 
 // Link says how this node's NATS server reaches a partner's. Exactly one side of a pair
 // dials (Dial set); the other accepts the partner's leaf connection. Both sides hold the
-// same Secret: the dialling side presents it as the password of the user named after
-// itself, and the accepting side admits that user into the account it keeps for the
-// partner. The TLS client certificate is checked as well (mutual TLS).
+// same Secret. The accepting side admits a leaf connection into the account it keeps for
+// a partner only when its TLS client certificate names that partner (CertName) and it
+// presents that partner's Secret: the certificate, not a name the connection claims,
+// decides whose account it enters, so a partner holding another's secret gets nowhere.
+// The dialling side likewise accepts only a server certificate that names the partner.
 type Link struct {
 	Dial       string `yaml:"dial,omitempty"` // e.g. tls://hq.example:7422; empty to accept
 	Secret     string `yaml:"secret,omitempty"`
@@ -79,6 +82,11 @@ type Link struct {
 	// ServerName is the name expected in the partner's certificate when dialling
 	// (default: the host of Dial).
 	ServerName string `yaml:"server_name,omitempty"`
+	// CertName is the name that identifies the partner in its certificate: a DNS, e-mail
+	// or URI subject alternative name, or the subject's distinguished name as NATS writes
+	// it (e.g. "CN=border,O=Border Police"). Default: the partner's ID. Names must differ
+	// between partners.
+	CertName string `yaml:"cert_name,omitempty"`
 	// User and Password (or PasswordFile) are this node's credentials in the account kept
 	// for the partner on an external NATS server (nats.url); unused with the embedded one.
 	User         string `yaml:"user,omitempty"`
@@ -93,6 +101,12 @@ type Partner struct {
 	Link      Link        `yaml:"link"`
 	Send      []Agreement `yaml:"send"`    // what this node lets go to the partner
 	Receive   []Agreement `yaml:"receive"` // what this node accepts from the partner
+	// QueryRate is how many requests (hit/no-hit queries and follow-up requests) per
+	// second the partner may make on average, and QueryBurst how many at once; beyond
+	// them a request is refused as rate-limited (and audited) before any search. Defaults:
+	// 20 per second, bursts of twice the rate.
+	QueryRate  float64 `yaml:"query_rate,omitempty"`
+	QueryBurst int     `yaml:"query_burst,omitempty"`
 
 	key ed25519.PublicKey
 }
@@ -185,6 +199,7 @@ func (c *Config) Validate() error {
 		return fmt.Errorf("node %q: want 1-64 letters, digits, '-' or '_'", c.Node)
 	}
 	seen := map[string]bool{c.Node: true}
+	certs := map[string]string{}
 	for i := range c.Partners {
 		p := &c.Partners[i]
 		if !idRe.MatchString(p.ID) {
@@ -194,6 +209,25 @@ func (c *Config) Validate() error {
 			return fmt.Errorf("partner %s: listed twice or same as this node", p.ID)
 		}
 		seen[p.ID] = true
+		if p.Link.CertName == "" {
+			p.Link.CertName = p.ID
+		}
+		if other, dup := certs[p.Link.CertName]; dup {
+			return fmt.Errorf("partner %s: cert_name %q: also %s's", p.ID, p.Link.CertName, other)
+		}
+		if strings.HasPrefix(p.Link.CertName, "local-") {
+			return fmt.Errorf("partner %s: cert_name %q: names starting local- are the node's own", p.ID, p.Link.CertName)
+		}
+		certs[p.Link.CertName] = p.ID
+		switch {
+		case p.QueryRate < 0 || p.QueryBurst < 0:
+			return fmt.Errorf("partner %s: query_rate and query_burst: want ≥ 0", p.ID)
+		case p.QueryRate == 0:
+			p.QueryRate = 20
+		}
+		if p.QueryBurst == 0 {
+			p.QueryBurst = max(1, int(2*p.QueryRate))
+		}
 		k, err := base64.StdEncoding.DecodeString(p.PublicKey)
 		if err != nil || len(k) != ed25519.PublicKeySize {
 			return fmt.Errorf("partner %s: public_key: want %d bytes in base64", p.ID, ed25519.PublicKeySize)

@@ -38,8 +38,12 @@ func TestParseConfigExample(t *testing.T) {
 	if a.Level != Templates || a.Expires.Format(time.DateOnly) != "2027-06-30" || a.Modalities[1] != store.Face || a.WatchLevels[0] != store.WatchAlert {
 		t.Fatalf("%+v", a)
 	}
-	if h := c.Partner("interpol-hub"); h.Link.Dial != "tls://hub.example.org:7422" || !h.Send[0].Expires.Equal(time.Date(2026, 12, 31, 23, 59, 59, 0, time.UTC)) {
-		t.Fatalf("%+v", h)
+	if h := c.Partner("interpol-hub"); h.Link.Dial != "tls://hub.example.org:7422" || !h.Send[0].Expires.Equal(time.Date(2026, 12, 31, 23, 59, 59, 0, time.UTC)) ||
+		h.Link.CertName != "interpol-hub" || h.QueryRate != 20 || h.QueryBurst != 40 {
+		t.Fatalf("%+v", h) // the defaults
+	}
+	if b.Link.CertName != "border" || b.QueryRate != 20 || b.QueryBurst != 40 {
+		t.Fatalf("%+v", b)
 	}
 }
 
@@ -59,6 +63,9 @@ func TestParseConfigErrors(t *testing.T) {
 		{"no purpose", "- purpose: border-control\n        level: templates", "- level: templates", "purpose: missing"},
 		{"external NATS without credentials", "nats:\n  store_dir", "nats:\n  url: nats://nats.internal:4222\n  store_dir", "link user and password"},
 		{"bad duration", "follow_up_ttl: 336h", "follow_up_ttl: fortnight", "invalid duration"},
+		{"certificate name twice", "cert_name: border", "cert_name: interpol-hub", `cert_name "interpol-hub": also`},
+		{"reserved certificate name", "cert_name: border", "cert_name: local-hq", "the node's own"},
+		{"negative rate", "query_rate: 20", "query_rate: -1", "want ≥ 0"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			s := strings.Replace(base, c.from, c.to, 1)

@@ -6,17 +6,26 @@
 //
 // Each node runs an embedded NATS server (Start) that is its own JetStream domain, named by
 // its node ID, and keeps one account per partner. A partnership is one leaf-node link with
-// mutual TLS: one side dials, presenting its certificate and, as the password of the user
-// named after itself, the secret both sides hold; the other side admits it into the
-// account it keeps for that partner, and only that one. The two accounts joined by the
-// link are the whole of what the partners share: a partner never sees another partner's
-// account.
+// mutual TLS: one side dials, presenting its certificate and the secret both sides hold;
+// the other side admits it into the account it keeps for the partner its certificate
+// names (link.cert_name, by default the partner's ID, as a subject alternative name or the
+// subject's distinguished name), and only when the secret is that partner's: a partner
+// holding another's secret, or claiming another's name, enters nowhere. The dialling
+// side accepts only a server certificate that names the partner too. Refused links are
+// audited (action federation.link, at most once a minute per remote host and reason, as
+// a refused partner retries every second). The two accounts joined by the link are the
+// whole of what the partners share: a partner never sees another partner's account.
 //
 // A partner's leaf connection may not administer this node's JetStream (streams, account),
 // touch the consumer or acknowledgements of what this node received from it, or publish
 // into this node's outgoing subjects (see denyImports). With nats.url the node uses an
 // external NATS server or cluster instead, whose operator keeps the same accounts, domain
-// and permissions.
+// and permissions, and maps partners' leaf certificates to their users (verify_and_map).
+//
+// Each partner may make query_rate requests (hit/no-hit queries and follow-up requests)
+// a second on average, in bursts of query_burst (defaults 20 and twice the rate); beyond,
+// a request is refused as rate-limited before any search, audited, and the requesting
+// node's API answers 429.
 //
 // Outgoing events to a partner are signed (Ed25519) by the origin node, checked against
 // the agreements by Config.Outgoing, and stored in the stream OUT_<origin> of that
@@ -64,6 +73,9 @@
 //	  - id: border
 //	    public_key: <base64 Ed25519 public key of border>
 //	    link: {dial: "tls://border.example:7422", secret_file: border.secret}
+//	    # link.cert_name: the partner's name in its certificate (default: its id)
+//	    query_rate: 20                # requests a second it may make of us (default 20)
+//	    query_burst: 40               # at once (default twice query_rate)
 //	    send:
 //	      - purpose: border-control
 //	        level: templates          # hit-no-hit | templates | full

@@ -84,6 +84,8 @@ type FollowUpAnswer struct {
 	State   FollowUpState `json:"state"`
 	Note    string        `json:"note,omitempty"`
 	Denied  string        `json:"denied,omitempty"`
+	// RateLimited: refused because the partner asked more than its rate.
+	RateLimited bool `json:"rate_limited,omitempty"`
 }
 
 // Errors of DecideFollowUp.
@@ -118,7 +120,7 @@ func (n *Node) RequestFollowUp(ctx context.Context, ref, purpose, reason string,
 	case ans.Request != req.ID:
 		err, result = errors.New("federation: answer to another request"), "error: answer to another request"
 	case ans.Denied != "":
-		err, result = fmt.Errorf("federation: %s: %w: %s", partner, ErrDenied, ans.Denied), "denied: "+ans.Denied
+		err, result = deniedErr(partner, ans.Denied, ans.RateLimited), "denied: "+ans.Denied
 	}
 	n.audit(ctx, audit.Entry{User: by.User, Org: by.Org, Role: by.Role, Purpose: purpose, Action: "federation.follow-up.sent", Target: ref, Result: result})
 	if err != nil {
@@ -144,6 +146,11 @@ func (n *Node) answerFollowUp(l *link, m *nats.Msg) {
 		return
 	case signer != l.p.ID || req.From != signer || req.To != n.cfg.Node:
 		deny(fmt.Sprintf("request from %q to %q signed by %q on %s's link", req.From, req.To, signer, l.p.ID))
+		return
+	}
+	if why := n.limited(l); why != "" {
+		n.audit(ctx, partnerEntry(l.p.ID, req.Purpose, "federation.follow-up", req.Ref, "denied: "+why))
+		n.reply(m, FollowUpAnswer{Request: req.ID, State: Refused, Denied: why, RateLimited: true})
 		return
 	}
 	if err := n.fresh(req.ID, req.Time); err != nil {

@@ -13,6 +13,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -100,6 +101,7 @@ type link struct {
 	cc    jetstream.ConsumeContext
 	subs  []*nats.Subscription
 	inCfg jetstream.StreamConfig // IN_<partner> without its source
+	limit *bucket                // the partner's requests (Partner.QueryRate)
 }
 
 func (n *Node) now() time.Time { return n.opts.Now() }
@@ -250,6 +252,9 @@ func (n *Node) startServer() error {
 		opts.LeafNode.Host, opts.LeafNode.Port = host, port
 		opts.LeafNode.TLSConfig = tlsServer
 		opts.LeafNode.TLSTimeout = 5
+		// The certificate names the user, hence the account, a partner's leaf connection
+		// enters (Link.CertName); its password must still be that partner's secret.
+		opts.LeafNode.TLSMap = true
 		// Partners dial the address they are configured with and nothing they learn from
 		// this server: it may sit behind a relay or NAT they must go through.
 		opts.LeafNode.NoAdvertise = true
@@ -268,7 +273,7 @@ func (n *Node) startServer() error {
 			// user: the server applies permissions to the former only. They read from the
 			// leaf's side: what it may publish is what it may send in.
 			opts.Users = append(opts.Users, &server.User{
-				Username: p.ID, Password: p.Link.Secret, Account: acc,
+				Username: p.Link.CertName, Password: p.Link.Secret, Account: acc,
 				Permissions:            &server.Permissions{Publish: &server.SubjectPermission{Deny: deny}},
 				AllowedConnectionTypes: map[string]struct{}{"LEAFNODE": {}},
 			})
@@ -284,6 +289,7 @@ func (n *Node) startServer() error {
 		if cl.ServerName == "" {
 			cl.ServerName = u.Hostname()
 		}
+		cl.VerifyConnection = peerNamed(p.Link.CertName)
 		opts.LeafNode.Remotes = append(opts.LeafNode.Remotes, &server.RemoteLeafOpts{
 			LocalAccount: account(p.ID), URLs: []*url.URL{u}, TLS: true, TLSConfig: cl, TLSTimeout: 5, DenyImports: deny,
 		})
@@ -294,6 +300,7 @@ func (n *Node) startServer() error {
 	if err != nil {
 		return fmt.Errorf("federation: embedded NATS: %w", err)
 	}
+	srv.SetLogger(&natsLog{n: n, seen: map[string]time.Time{}}, false, false)
 	srv.Start()
 	if !srv.ReadyForConnections(10 * time.Second) {
 		srv.Shutdown()
@@ -301,6 +308,17 @@ func (n *Node) startServer() error {
 	}
 	n.srv = srv
 	return nil
+}
+
+// peerNamed checks that the partner's server certificate (verified against the CA
+// already) names the partner.
+func peerNamed(name string) func(tls.ConnectionState) error {
+	return func(cs tls.ConnectionState) error {
+		if len(cs.PeerCertificates) == 0 || !slices.Contains(certNames(cs.PeerCertificates[0]), name) {
+			return fmt.Errorf("the partner's certificate does not name %q", name)
+		}
+		return nil
+	}
 }
 
 // denyImports lists what a partner may not send into the account this node keeps for
@@ -418,7 +436,7 @@ func (n *Node) connect(ctx context.Context, p *Partner) error {
 		nc.Close()
 		return err
 	}
-	l := &link{p: p, nc: nc, js: js}
+	l := &link{p: p, nc: nc, js: js, limit: newBucket(p.QueryRate, p.QueryBurst)}
 	n.links[p.ID] = l
 	retention := time.Duration(n.cfg.NATS.Retention)
 	if retention <= 0 {

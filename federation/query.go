@@ -53,10 +53,33 @@ type Answer struct {
 	Ref    string           `json:"ref,omitempty"`
 	Watch  store.WatchLevel `json:"watch,omitempty"`
 	Denied string           `json:"denied,omitempty"` // why the query was refused, if it was
+	// RateLimited: refused because the partner asked more than its rate (Denied says so).
+	RateLimited bool `json:"rate_limited,omitempty"`
 }
 
-// ErrDenied wraps a partner's refusal of a query or request.
-var ErrDenied = errors.New("denied by partner")
+// ErrDenied wraps a partner's refusal of a query or request; ErrRateLimited (with
+// ErrDenied) one for asking faster than the partner's rate allows.
+var (
+	ErrDenied      = errors.New("denied by partner")
+	ErrRateLimited = errors.New("over the partner's request rate")
+)
+
+// limited refuses a partner's request beyond its rate (Partner.QueryRate): the reason, or
+// "" when the request may go on.
+func (n *Node) limited(l *link) string {
+	if l.limit.allow(n.now()) {
+		return ""
+	}
+	return fmt.Sprintf("rate limited: more than %g requests a second (bursts of %d) from %s", l.p.QueryRate, l.p.QueryBurst, l.p.ID)
+}
+
+// deniedErr is the error of a partner's refusal.
+func deniedErr(partner, why string, rateLimited bool) error {
+	if rateLimited {
+		return fmt.Errorf("federation: %s: %w: %w: %s", partner, ErrDenied, ErrRateLimited, why)
+	}
+	return fmt.Errorf("federation: %s: %w: %s", partner, ErrDenied, why)
+}
 
 // queryWindow bounds the clock difference accepted on queries and how long their IDs are
 // remembered to refuse replays.
@@ -79,7 +102,7 @@ func (n *Node) Query(ctx context.Context, partner, purpose string, probes []Prob
 	case ans.Query != q.ID:
 		err, result = errors.New("federation: answer to another query"), "error: answer to another query"
 	case ans.Denied != "":
-		err, result = fmt.Errorf("federation: %s: %w: %s", partner, ErrDenied, ans.Denied), "denied: "+ans.Denied
+		err, result = deniedErr(partner, ans.Denied, ans.RateLimited), "denied: "+ans.Denied
 	case ans.Hit:
 		result = "hit " + ans.Ref + " " + string(ans.Watch)
 	default:
@@ -191,6 +214,11 @@ func (n *Node) answerQuery(l *link, m *nats.Msg) {
 		return
 	case len(q.Probes) == 0:
 		deny("no probes")
+		return
+	}
+	if why := n.limited(l); why != "" {
+		n.audit(ctx, partnerEntry(l.p.ID, q.Purpose, "federation.query", "", "denied: "+why))
+		n.reply(m, Answer{Query: q.ID, Denied: why, RateLimited: true})
 		return
 	}
 	if err := n.fresh(q.ID, q.Time); err != nil {

@@ -28,6 +28,7 @@ func countTemplates(t *testing.T, tn *testNode) int {
 func TestHitNoHitQuery(t *testing.T) {
 	w := newWorld(t, "hq", "border")
 	w.link("border", "hq", "", nil, []Agreement{agree(HitNoHit, "border-control")})
+	w.cfgs["hq"].Partners[0].QueryRate = 1e6 // the round trips below go flat out
 	hq, border := w.start("hq"), w.start("border")
 	border.waitLinked("hq")
 	ctx := context.Background()

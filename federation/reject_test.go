@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/ed25519"
 	"encoding/json"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -141,6 +142,16 @@ func TestLinkNeedsCertificateAndSecret(t *testing.T) {
 	if hq.Linked("rogue") || rogue.Linked("hq") {
 		t.Error("linked with a certificate of another authority")
 	}
+	// Both refusals audited, each once (the partners retry every second).
+	var got []string
+	for _, e := range hq.audits("federation.link") {
+		got = append(got, e.Result)
+	}
+	if len(got) != 2 || !slices.ContainsFunc(got, func(s string) bool { return strings.Contains(s, "authentication error") }) ||
+		!slices.ContainsFunc(got, func(s string) bool { return strings.Contains(s, "handshake error") }) {
+		t.Errorf("hq audited %q", got)
+	}
+	t.Logf("audited: %q", got)
 }
 
 // A partner cannot administer the streams of the account kept for it, acknowledge the

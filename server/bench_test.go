@@ -100,51 +100,9 @@ func BenchmarkEnrolTenFingers(b *testing.B) {
 //
 // BIOMESH_BENCH_SEARCHES=0 measures the start-up only.
 func BenchmarkNodeScale(b *testing.B) {
-	persons := 10000
-	if v := os.Getenv("BIOMESH_BENCH_PERSONS"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 10 {
-			b.Fatalf("BIOMESH_BENCH_PERSONS=%q: a number ≥ 10", v)
-		}
-		persons = n
-	}
-	// BIOMESH_BENCH_DIR keeps the store between runs: it is filled when that directory holds
-	// none, and reused (with the admin token saved beside it) when it was filled with the
-	// same number of persons.
-	dir, reuse := os.Getenv("BIOMESH_BENCH_DIR"), false
-	if dir == "" {
-		dir = b.TempDir()
-	} else if saved, err := os.ReadFile(dir + "/bench-token"); err == nil {
-		var n int
-		var t string
-		if _, err := fmt.Sscan(string(saved), &n, &t); err != nil || n != persons {
-			b.Fatalf("BIOMESH_BENCH_DIR=%s holds a store of another size (%q): want %d persons", dir, saved, persons)
-		}
-		reuse = true
-	} else if _, err := os.Stat(dir + "/biomesh.db"); err == nil {
-		b.Fatalf("BIOMESH_BENCH_DIR=%s holds a store without its bench-token", dir)
-	}
+	persons := benchPersons(b)
+	dir, tok := benchStore(b, persons)
 	ctx := context.Background()
-	var tok string
-	if reuse {
-		saved, _ := os.ReadFile(dir + "/bench-token")
-		fmt.Sscan(string(saved), new(int), &tok)
-	} else {
-		st, err := sqlite.Open(dir + "/biomesh.db")
-		if err != nil {
-			b.Fatal(err)
-		}
-		tok, _ = server.Bootstrap(ctx, st, "unit-a", time.Now())
-		t0 := time.Now()
-		fillStore(b, st, persons)
-		b.Logf("filled the store with %d persons × 10 fingers in %.1f s", persons, time.Since(t0).Seconds())
-		st.Close()
-		if os.Getenv("BIOMESH_BENCH_DIR") != "" {
-			if err := os.WriteFile(dir+"/bench-token", []byte(fmt.Sprint(persons, " ", tok)), 0o600); err != nil {
-				b.Fatal(err)
-			}
-		}
-	}
 
 	for range b.N {
 		st, err := sqlite.Open(dir + "/biomesh.db")
@@ -215,6 +173,61 @@ func BenchmarkNodeScale(b *testing.B) {
 		b.ReportMetric(cpu[len(cpu)*95/100], "identify-cpu-p95-ms")
 		b.ReportMetric(float64(rank1)/float64(searches), "hit-rank1")
 	}
+}
+
+// benchPersons is BIOMESH_BENCH_PERSONS (default 10,000).
+func benchPersons(b *testing.B) int {
+	persons := 10000
+	if v := os.Getenv("BIOMESH_BENCH_PERSONS"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 10 {
+			b.Fatalf("BIOMESH_BENCH_PERSONS=%q: a number ≥ 10", v)
+		}
+		persons = n
+	}
+	return persons
+}
+
+// benchStore returns the directory of a store (biomesh.db) filled with persons synthetic
+// persons by fillStore, and the token of its admin (organisation unit-a).
+//
+// BIOMESH_BENCH_DIR keeps the store between runs: it is filled when that directory holds
+// none, and reused (with the admin token saved beside it) when it was filled with the
+// same number of persons.
+func benchStore(b *testing.B, persons int) (dir, tok string) {
+	dir, reuse := os.Getenv("BIOMESH_BENCH_DIR"), false
+	if dir == "" {
+		dir = b.TempDir()
+	} else if saved, err := os.ReadFile(dir + "/bench-token"); err == nil {
+		var n int
+		var t string
+		if _, err := fmt.Sscan(string(saved), &n, &t); err != nil || n != persons {
+			b.Fatalf("BIOMESH_BENCH_DIR=%s holds a store of another size (%q): want %d persons", dir, saved, persons)
+		}
+		reuse = true
+	} else if _, err := os.Stat(dir + "/biomesh.db"); err == nil {
+		b.Fatalf("BIOMESH_BENCH_DIR=%s holds a store without its bench-token", dir)
+	}
+	if reuse {
+		saved, _ := os.ReadFile(dir + "/bench-token")
+		fmt.Sscan(string(saved), new(int), &tok)
+		return dir, tok
+	}
+	st, err := sqlite.Open(dir + "/biomesh.db")
+	if err != nil {
+		b.Fatal(err)
+	}
+	tok, _ = server.Bootstrap(context.Background(), st, "unit-a", time.Now())
+	t0 := time.Now()
+	fillStore(b, st, persons)
+	b.Logf("filled the store with %d persons × 10 fingers in %.1f s", persons, time.Since(t0).Seconds())
+	st.Close()
+	if os.Getenv("BIOMESH_BENCH_DIR") != "" {
+		if err := os.WriteFile(dir+"/bench-token", []byte(fmt.Sprint(persons, " ", tok)), 0o600); err != nil {
+			b.Fatal(err)
+		}
+	}
+	return dir, tok
 }
 
 func personID(k int) string { return fmt.Sprintf("P-BENCH%07d", k) }

@@ -263,6 +263,9 @@ func (s *Server) queryPartner(w http.ResponseWriter, r *http.Request, c *caller)
 	defer cancel()
 	ans, err := s.fed.Query(ctx, r.PathValue("partner"), req.Purpose, probes, fedCaller(c))
 	switch {
+	case errors.Is(err, federation.ErrRateLimited):
+		w.Header().Set("Retry-After", "1")
+		return bad(http.StatusTooManyRequests, "%v", err)
 	case errors.Is(err, federation.ErrDenied):
 		return bad(http.StatusForbidden, "%v", err)
 	case err != nil && strings.Contains(err.Error(), "not a partner"):
@@ -301,6 +304,9 @@ func (s *Server) requestFollowUp(w http.ResponseWriter, r *http.Request, c *call
 	}
 	f, err := s.fed.RequestFollowUp(r.Context(), req.Ref, req.Purpose, req.Reason, fedCaller(c))
 	switch {
+	case errors.Is(err, federation.ErrRateLimited):
+		w.Header().Set("Retry-After", "1")
+		return bad(http.StatusTooManyRequests, "%v", err)
 	case errors.Is(err, federation.ErrDenied):
 		return bad(http.StatusForbidden, "%v", err)
 	case err != nil && strings.Contains(err.Error(), "not a partner"):

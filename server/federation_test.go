@@ -205,6 +205,25 @@ func TestFederationAPI(t *testing.T) {
 	B.call("GET", "/v1/received/hq/P-NOPE", bAnalyst, nil, 404, nil)
 	B.call("GET", "/v1/received/"+ref, bEnroller, nil, 403, nil)
 
+	// Faster than hq's rate for border (fedtest's default, 20 a second in bursts of 40):
+	// refused, 429, and the follow-up requests share the rate.
+	limited := false
+	for i := 0; i < 500 && !limited; i++ {
+		code, _ := B.send("POST", "/v1/partners/hq/query", bEnroller, map[string]any{"purpose": "border-control", "samples": probe}, nil)
+		limited = code == 429
+	}
+	if !limited {
+		t.Error("500 queries at once, none refused for the rate")
+	}
+	limited = false
+	for i := 0; i < 500 && !limited; i++ {
+		code, _ := B.send("POST", "/v1/followups", bAnalyst, map[string]any{"ref": ref, "purpose": "border-control", "reason": "again"}, nil)
+		limited = code == 429
+	}
+	if !limited {
+		t.Error("500 follow-up requests at once, none refused for the rate")
+	}
+
 	// hq unreachable: 502.
 	hq.node.Shutdown()
 	B.call("POST", "/v1/partners/hq/query", bEnroller, map[string]any{"purpose": "border-control", "samples": probe}, 502, nil)

@@ -29,13 +29,17 @@ type Node struct {
 // Start starts a node whose first organisation is "unit-a"; it stops when the test ends.
 func Start(t testing.TB) *Node {
 	t.Helper()
-	return start(t, "unit-a", nil)
+	return start(t, "unit-a", nil, "")
 }
 
-// start starts a node of organisation org, with a federation side when fed is given.
-func start(t testing.TB, org string, fed *fedtest.Side) *Node {
+// start starts a node of organisation org, with a federation side when fed is given, over
+// the store at db (a new one in a temporary directory when "").
+func start(t testing.TB, org string, fed *fedtest.Side, db string) *Node {
 	t.Helper()
-	st, err := sqlite.Open(filepath.Join(t.TempDir(), "biomesh.db"))
+	if db == "" {
+		db = filepath.Join(t.TempDir(), "biomesh.db")
+	}
+	st, err := sqlite.Open(db)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -83,9 +87,20 @@ func start(t testing.TB, org string, fed *fedtest.Side) *Node {
 // and "border" (organisation border-police), and waits until the link is up.
 func StartLinked(t testing.TB) (hq, border *Node) {
 	t.Helper()
+	return StartLinkedAt(t, "", nil)
+}
+
+// StartLinkedAt is StartLinked with hq over the store at hqDB ("" for a new one; an
+// existing store keeps its users, and Admin is then "") and the pair's configurations
+// first passed to tune, when not nil (e.g. to widen the agreement).
+func StartLinkedAt(t testing.TB, hqDB string, tune func(hq, border *fedtest.Side)) (hq, border *Node) {
+	t.Helper()
 	h, b := fedtest.Pair(t)
-	hq = start(t, "hq", &h)
-	border = start(t, "border-police", &b)
+	if tune != nil {
+		tune(&h, &b)
+	}
+	hq = start(t, "hq", &h, hqDB)
+	border = start(t, "border-police", &b, "")
 	for deadline := time.Now().Add(20 * time.Second); !border.Federation.Linked("hq") || !hq.Federation.Linked("border"); {
 		if time.Now().After(deadline) {
 			t.Fatal("the nodes did not link")
