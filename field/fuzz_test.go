@@ -2,8 +2,10 @@ package field
 
 import (
 	"bytes"
+	"context"
 	"crypto/ecdh"
 	"crypto/rand"
+	"encoding/json"
 	"errors"
 	"reflect"
 	"testing"
@@ -201,4 +203,49 @@ func TestSealItem(t *testing.T) {
 	if _, err := OpenItem(priv, "Q-1", s); err == nil {
 		t.Fatal("altered item opened")
 	}
+}
+
+// FuzzServeLine feeds arbitrary request lines to a resident kit holding a package: every
+// line gets one JSON answer, an error or a result, and nothing panics.
+func FuzzServeLine(f *testing.F) {
+	kit, err := Open(f.TempDir(), nil)
+	if err != nil {
+		f.Fatal(err)
+	}
+	node, _ := ecdh.X25519().GenerateKey(rand.Reader)
+	if err := kit.SetDevice(Device{ID: "D-TEST", NodeKey: node.PublicKey().Bytes()}); err != nil {
+		f.Fatal(err)
+	}
+	key := make([]byte, 32)
+	rand.Read(key)
+	sealed, err := SealPackage(preparedPackage(3), key)
+	if err != nil {
+		f.Fatal(err)
+	}
+	if err := kit.Install(sealed, Lease{PackageID: "WL-TEST", Key: key, Expires: time.Now().Add(time.Hour)}); err != nil {
+		f.Fatal(err)
+	}
+	srv := &Server{Kit: kit}
+	defer srv.Close()
+	probe, _ := synthtpl.Impression(synthtpl.Finger(3, 1, 1, nil), 3, 1, nil).MarshalBinary()
+	good, _ := json.Marshal(Request{Op: "check", Fingers: []Finger{{Position: 2, Template: probe}}, NoQueue: true})
+	f.Add(good)
+	f.Add([]byte(`{"op":"status"}`))
+	f.Add([]byte(`{"op":"sync"}`))
+	f.Add([]byte(`{"fingers":[{"position":-1,"template":"Qk1GVA=="}],"no_queue":true}`))
+	f.Add([]byte(`{"fingers":[{"position":0,"template":null}]}`))
+	f.Add([]byte(`[1,2,3]`))
+	f.Fuzz(func(t *testing.T, line []byte) {
+		out := srv.Handle(context.Background(), line)
+		var r Response
+		if err := json.Unmarshal(out, &r); err != nil {
+			t.Fatalf("answer %q is not JSON: %v", out, err)
+		}
+		if r.Error == "" && r.Result == nil && r.Status == nil {
+			t.Fatalf("answer %s: neither an error nor a result", out)
+		}
+		if r.Error != "" && r.Code == "" {
+			t.Fatalf("answer %s: an error without a code", out)
+		}
+	})
 }

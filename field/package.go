@@ -3,9 +3,13 @@
 // node builds for it.
 //
 // A kit carries little, encrypted, and only for a while. The node builds a package for one
-// device — the finger templates and watch levels of the persons it watches (monitor or
-// above), each under an opaque reference that only the node can resolve; no names, no
-// images — and seals it with AES-256-GCM under a fresh key. The key is granted separately,
+// device — the fingers and watch levels of the persons it watches (monitor or above), each
+// under an opaque reference that only the node can resolve; no names, no images — and seals
+// it with AES-256-GCM under a fresh key. The fingers a check probes first come in the
+// engine's prepared comparison form, so that opening a package is its decryption and a
+// check of each form, not a preparation of each template (Package.Prepare, NewMatcher);
+// the decrypted package lives in memory only. A resident kit (Server) opens it once and
+// answers each check with one search. The key is granted separately,
 // as a lease with an expiry: past it the kit erases the key and refuses to answer, and a
 // remote wipe erases the kit at its next contact with the node. Encounters and enrolments
 // made offline are sealed to the node's X25519 key for that device as they are queued, so
