@@ -128,3 +128,21 @@ func TestQueryRateLimit(t *testing.T) {
 		t.Fatalf("query after the rate came back: %+v, %v", a, err)
 	}
 }
+
+// The dialling side accepts only a server certificate that names the partner: border,
+// told that hq's certificate names "hq-central", refuses the one that names "hq", and
+// audits it.
+func TestDialerChecksPartnerCertificate(t *testing.T) {
+	w := newWorld(t, "hq", "border")
+	w.link("border", "hq", "", nil, []Agreement{agree(Templates, "border-control")})
+	w.cfgs["border"].Partners[0].Link.CertName = "hq-central"
+	hq, border := w.start("hq"), w.start("border")
+	time.Sleep(3 * time.Second)
+	if hq.Linked("border") || border.Linked("hq") {
+		t.Fatal("linked to a server whose certificate does not name the partner")
+	}
+	got := border.audits("federation.link")
+	if len(got) != 1 || !strings.Contains(got[0].Result, `does not name "hq-central"`) {
+		t.Fatalf("border audited %+v", got)
+	}
+}
