@@ -284,14 +284,18 @@ func (k *Kit) Package() (*Package, Lease, error) {
 	return p, l, nil
 }
 
-// Matcher opens the package and prepares it for checks. Check the lease again (Lease)
-// before each answer when a matcher lives long.
+// Matcher opens the package and prepares it for checks. A matcher that lives long must
+// have the lease looked at again before each answer, as Server does; Close it when done.
 func (k *Kit) Matcher() (*Matcher, error) {
 	p, _, err := k.Package()
 	if err != nil {
 		return nil, err
 	}
-	return NewMatcher(p)
+	m, err := NewMatcher(p)
+	if err != nil {
+		p.Erase()
+	}
+	return m, err
 }
 
 // Queued is one line of the queue.

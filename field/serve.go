@@ -112,6 +112,10 @@ type Server struct {
 	// Poll is how often, with no check coming, the server looks at the lease and for a wipe,
 	// to erase the package from memory without waiting for a check (default 1 s).
 	Poll time.Duration
+	// Warm prepares the fingers a package carries as templates in the background once it is
+	// open (Matcher.Warm), so that probes of any finger find theirs prepared; a one-shot
+	// check leaves it off, not to share the cores with its search.
+	Warm bool
 
 	mu     sync.Mutex // guards m, opening and closing
 	m      *Matcher
@@ -142,7 +146,9 @@ func (s *Server) matcher() (*Matcher, error) {
 	s.m, s.opened = m, time.Since(t0)
 	ctx, cancel := context.WithCancel(context.Background())
 	s.stop = cancel
-	go m.Warm(ctx)
+	if s.Warm {
+		go m.Warm(ctx)
+	}
 	return m, nil
 }
 

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -14,9 +15,27 @@ import (
 	"github.com/biomesh/biomesh/store"
 )
 
+// safeClock is a kit clock a test sets while a resident kit reads it.
+type safeClock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *safeClock) now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
+
+func (c *safeClock) set(t time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.t = t
+}
+
 // residentKit registers a kit with the node, pulls its package and starts a resident kit on
 // a unix socket in the kit's directory.
-func residentKit(t *testing.T, n *testNode, clk *clock) (*field.Kit, *field.Client, field.Device, string) {
+func residentKit(t *testing.T, n *testNode, clk *safeClock) (*field.Kit, *field.Client, field.Device, string) {
 	t.Helper()
 	ctx := context.Background()
 	kit, err := field.Open(t.TempDir(), clk.now)
@@ -36,7 +55,7 @@ func residentKit(t *testing.T, n *testNode, clk *clock) (*field.Kit, *field.Clie
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := &field.Server{Kit: kit, Client: c, Poll: 20 * time.Millisecond}
+	srv := &field.Server{Kit: kit, Client: c, Poll: 20 * time.Millisecond, Warm: true}
 	sctx, cancel := context.WithCancel(ctx)
 	done := make(chan error, 1)
 	go func() { done <- srv.Serve(sctx, l) }()
@@ -66,7 +85,7 @@ func TestResidentKit(t *testing.T) {
 	ctx := context.Background()
 	n := startNode(t)
 	enrolWatched(t, n, []store.WatchLevel{store.WatchDetain, store.WatchMonitor, store.WatchNone, store.WatchAlert})
-	clk := &clock{time.Now()}
+	clk := &safeClock{t: time.Now()}
 	kit, c, dev, addr := residentKit(t, n, clk)
 
 	// Checks: the package is opened at the first and kept; each check is queued.
@@ -130,7 +149,7 @@ func TestResidentKit(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	clk.t = lease.Expires.Add(time.Second)
+	clk.set(lease.Expires.Add(time.Second))
 	deadline := time.Now().Add(5 * time.Second)
 	for {
 		st := ask(t, addr, field.Request{Op: "status"})
@@ -150,7 +169,7 @@ func TestResidentKit(t *testing.T) {
 	}
 
 	// A sync through the resident kit pulls a new package and lease; checks go on.
-	clk.t = time.Now()
+	clk.set(time.Now())
 	if resp := ask(t, addr, field.Request{Op: "sync"}); resp.Err() != nil || resp.Sync == nil || resp.Sync.Created != 5 || resp.Resident == nil || !resp.Resident.Open {
 		t.Fatalf("sync: %+v", resp)
 	}
@@ -195,7 +214,7 @@ func TestResidentKitWipedElsewhere(t *testing.T) {
 	ctx := context.Background()
 	n := startNode(t)
 	enrolWatched(t, n, []store.WatchLevel{store.WatchDetain})
-	clk := &clock{time.Now()}
+	clk := &safeClock{t: time.Now()}
 	kit, _, dev, addr := residentKit(t, n, clk)
 	if resp := ask(t, addr, field.Request{Fingers: probe(fingers(0, 2, 3))}); resp.Err() != nil || resp.Result.Action != "red" {
 		t.Fatalf("check: %+v", resp)

@@ -71,8 +71,11 @@ func newFieldCmd() *cobra.Command {
 		Long: `The field kit keeps its state in one directory (--dir, default $BIOMESH_FIELD_DIR, else
 ~/.biomesh-field): the registration with the node, the watch-list package sealed with
 AES-256-GCM, the lease on its key, and the queue of encounters and enrolments, each sealed
-to the node. The package holds finger templates and watch levels of the persons the node
-watches (monitor or above) under opaque references: no names, no images. When the lease
+to the node. The package holds the fingers (the index fingers in the engine's prepared
+comparison form, the others as templates) and watch levels of the persons the node
+watches (monitor or above) under opaque references: no names, no images. Decrypted, it
+lives in memory only: biomesh field serve keeps it open and answers each check with one
+search; biomesh field check opens it for one check unless a resident kit answers. When the lease
 expires the kit erases the key and answers nothing until it syncs; a remote wipe erases
 the kit at its next contact with the node.`,
 	}
@@ -290,7 +293,7 @@ the node can be reached.`,
 			if err != nil {
 				return err
 			}
-			srv := &field.Server{Kit: cl.Kit, Client: cl}
+			srv := &field.Server{Kit: cl.Kit, Client: cl, Warm: true}
 			defer srv.Close()
 			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
