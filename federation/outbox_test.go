@@ -4,6 +4,10 @@ import (
 	"context"
 	"fmt"
 	"net"
+	"os"
+	"slices"
+	"strconv"
+	"sync"
 	"testing"
 	"time"
 
@@ -241,4 +245,68 @@ func TestOutboxNATSDown(t *testing.T) {
 		time.Sleep(10 * time.Millisecond)
 	}
 	checkOnce(t, border, 21)
+}
+
+// Enrolments committed with their outbox messages by four writers as fast as the store
+// takes them reach the partner each once: the rate and the delay from the commit to the
+// partner's OnEvent (BIOMESH_FED_OUTBOX_N enrolments, default 500).
+func TestOutboxThroughput(t *testing.T) {
+	total := 500
+	if v := os.Getenv("BIOMESH_FED_OUTBOX_N"); v != "" {
+		total, _ = strconv.Atoi(v)
+	}
+	w := newWorld(t, "hq", "border")
+	w.link("border", "hq", "", nil, []Agreement{alertOnly()})
+	hq, border := w.start("hq"), w.start("border")
+	border.waitLinked("hq")
+	hq.waitLinked("border")
+	var mu sync.Mutex
+	committed := map[string]time.Time{}
+	start := time.Now()
+	const writers = 4 // as concurrent requests would; the store serialises the commits
+	for k := range writers {
+		go func() {
+			for i := k; i < total; i += writers {
+				id := fmt.Sprintf("P-%05d", i)
+				hq.enrolShared(hq.Node, id)
+				mu.Lock()
+				committed["hq/"+id] = time.Now()
+				mu.Unlock()
+			}
+		}()
+	}
+	seen := map[string]bool{}
+	var delays []time.Duration
+	deadline := time.After(120 * time.Second)
+	for i := range total {
+		select {
+		case ev := <-border.got:
+			at := time.Now()
+			if seen[ev.Ref] {
+				t.Fatalf("event %d: %s again", i, ev.Ref)
+			}
+			seen[ev.Ref] = true
+			mu.Lock()
+			c, ok := committed[ev.Ref]
+			mu.Unlock()
+			if ok { // else it arrived before enrolShared returned
+				delays = append(delays, at.Sub(c))
+			} else {
+				delays = append(delays, 0)
+			}
+		case <-deadline:
+			t.Fatalf("%d of %d events after 120 s", i, total)
+		}
+	}
+	elapsed := time.Since(start)
+	slices.Sort(delays)
+	t.Logf("%d enrolments through the outbox in %.2f s (%.0f a second): delay from commit p50 %s, p95 %s, max %s",
+		total, elapsed.Seconds(), float64(total)/elapsed.Seconds(), delays[len(delays)/2], delays[len(delays)*95/100], delays[len(delays)-1])
+	for hq.outboxLen() != 0 {
+		time.Sleep(10 * time.Millisecond)
+	}
+	border.mu.Lock()
+	border.events = border.events[:0] // checked above; checkOnce counts what follows
+	border.mu.Unlock()
+	checkOnce(t, border, 0)
 }
