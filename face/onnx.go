@@ -54,6 +54,9 @@ type onnxEmbedder struct {
 	d    *ONNXDescriptor
 	mu   sync.Mutex
 	sess *ort.DynamicAdvancedSession
+	// batch is the model's fixed batch size, or 0 when its batch dimension is dynamic.
+	// Many exported face models fix it at 1.
+	batch int
 }
 
 // OpenONNX loads the embedding model a descriptor file describes (see ONNXDescriptor).
@@ -78,6 +81,12 @@ func OpenONNX(descriptor, modelDir string) (Embedder, error) {
 	if d.Input == "" {
 		d.Input = ins[0].Name
 	}
+	batch := 0
+	for _, in := range ins {
+		if in.Name == d.Input && len(in.Dimensions) > 0 && in.Dimensions[0] > 0 {
+			batch = int(in.Dimensions[0])
+		}
+	}
 	if d.Output == "" {
 		d.Output = outs[0].Name
 	}
@@ -91,7 +100,7 @@ func OpenONNX(descriptor, modelDir string) (Embedder, error) {
 		return nil, fmt.Errorf("%s: %w", d.ModelPath(), err)
 	}
 	d.register()
-	return &onnxEmbedder{d: d, sess: sess}, nil
+	return &onnxEmbedder{d: d, sess: sess, batch: batch}, nil
 }
 
 func (e *onnxEmbedder) Model() string      { return e.d.Model }
@@ -109,12 +118,34 @@ func (e *onnxEmbedder) Close() error {
 	return err
 }
 
-// Embed runs the chips as one batch; the model's batch dimension must be dynamic or
-// match. The output must hold Dim floats per chip.
+// Embed runs the chips as one batch when the model's batch dimension is dynamic, else
+// in batches of the model's fixed size (a last short batch is padded with copies of its
+// first chip). The output must hold Dim floats per chip.
 func (e *onnxEmbedder) Embed(chips []*RGB) ([][]float32, error) {
 	if err := checkChips(chips, e.d.Chip.Size); err != nil {
 		return nil, err
 	}
+	if e.batch == 0 || e.batch == len(chips) {
+		return e.run(chips)
+	}
+	var vecs [][]float32
+	for lo := 0; lo < len(chips); lo += e.batch {
+		part := chips[lo:min(lo+e.batch, len(chips))]
+		n := len(part)
+		for len(part) < e.batch {
+			part = append(part[:len(part):len(part)], part[0])
+		}
+		v, err := e.run(part)
+		if err != nil {
+			return nil, err
+		}
+		vecs = append(vecs, v[:n]...)
+	}
+	return vecs, nil
+}
+
+// run embeds one batch.
+func (e *onnxEmbedder) run(chips []*RGB) ([][]float32, error) {
 	s := int64(e.d.Chip.Size)
 	n := int64(len(chips))
 	shape := ort.NewShape(n, 3, s, s)

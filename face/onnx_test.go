@@ -41,12 +41,13 @@ func tensorInfo(name string, dims ...int64) []byte {
 }
 
 // meanModel is an ONNX model taking N×3×S×S to the N×3 channel means
-// (GlobalAveragePool then Flatten): an "embedding" whose value the test can predict.
-func meanModel(size int64) []byte {
+// (GlobalAveragePool then Flatten): an "embedding" whose value the test can predict. N is
+// batch, or symbolic when batch is −1.
+func meanModel(size, batch int64) []byte {
 	pool := pb(nil).str(1, "x").str(2, "p").str(3, "pool").str(4, "GlobalAveragePool")
 	flat := pb(nil).str(1, "p").str(2, "y").str(3, "flat").str(4, "Flatten")
 	graph := pb(nil).bytes(1, pool).bytes(1, flat).str(2, "mean").
-		bytes(11, tensorInfo("x", -1, 3, size, size)).bytes(12, tensorInfo("y", -1, 3))
+		bytes(11, tensorInfo("x", batch, 3, size, size)).bytes(12, tensorInfo("y", batch, 3))
 	opset := pb(nil).str(1, "").int(2, 13)
 	return pb(nil).int(1, 7).bytes(7, graph).bytes(8, opset)
 }
@@ -57,7 +58,7 @@ func TestONNXEmbedder(t *testing.T) {
 		t.Skipf("no ONNX Runtime library (scripts/setup-face --onnx): %v", err)
 	}
 	dir := t.TempDir()
-	if err := os.WriteFile(filepath.Join(dir, "mean.onnx"), meanModel(16), 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(dir, "mean.onnx"), meanModel(16, -1), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	d := ONNXDescriptor{
@@ -93,6 +94,36 @@ func TestONNXEmbedder(t *testing.T) {
 	}
 	if _, err := e.Embed([]*RGB{NewRGB(15, 16)}); err == nil {
 		t.Error("chip of the wrong size accepted")
+	}
+
+	// A model whose batch is fixed at 2 takes three chips in two runs (a group photo
+	// gives several faces at once).
+	if err := os.WriteFile(filepath.Join(dir, "mean2.onnx"), meanModel(16, 2), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	d2 := d
+	d2.Model, d2.File = "test-mean2", "mean2.onnx"
+	b, _ = json.Marshal(d2)
+	desc2 := filepath.Join(dir, "mean2.json")
+	os.WriteFile(desc2, b, 0o644)
+	e2, err := OpenONNX(desc2, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e2.Close()
+	v, err = e2.Embed([]*RGB{a, c, a})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(v) != 3 {
+		t.Fatalf("fixed batch: %d embeddings for 3 chips", len(v))
+	}
+	for i, w := range [][]float32{want[0], want[1], want[0]} {
+		for k := range w {
+			if math.Abs(float64(v[i][k]-w[k])) > 1e-4 {
+				t.Fatalf("fixed batch, chip %d: embedding %v, want %v", i, v[i], w)
+			}
+		}
 	}
 	// A descriptor whose hash does not match is refused.
 	d.SHA256 = "00"
