@@ -13,9 +13,12 @@
 //     directions, do not pull the circle; the circle must hold the pupil;
 //  5. eyelids: upper and lower lids are fitted as parabolas by the median grey-level step
 //     along the arc where it crosses the iris; eyelashes (darker than a level between pupil
-//     and iris) and residual reflections are masked by grey level;
-//  6. normalise: Daugman's rubber sheet unwraps the annulus into a strip of
-//     stripRows × stripCols samples, with a validity mask;
+//     and iris) and residual reflections are masked by grey level, and the 90° sector under
+//     the upper lid is left out beyond 40 % of the way to the limbus, where lashes too thin
+//     or too pale for the grey-level test lie in most images;
+//  6. normalise: Daugman's rubber sheet unwraps the annulus from the pupil to 80 % of the
+//     way to the limbus (the outer ring is often occluded and blurred, and its shading is
+//     alike in all eyes) into a strip of stripRows × stripCols samples, with a validity mask;
 //  7. encode: each of codeRows radial bands is filtered along the angle with a 1-D
 //     log-Gabor filter; the phase quadrant of each response gives two bits. With the
 //     defaults the iris code has codeRows × codeCols × 2 = 8 × 128 × 2 = 2048 bits (256
@@ -29,8 +32,9 @@
 // shifts, with Daugman's normalisation for the number of bits compared, mapped onto the
 // project's calibrated scale, score = −10·log10(estimated false match rate). A Probe holds
 // the probe code pre-rotated for every shift, so a comparison is a run of XOR, AND and
-// popcount over 64-bit words. Index searches a flat gallery on all cores; FuseEyes adds the
-// evidence of two eyes.
+// popcount over 64-bit words, without allocation; the shifts are searched coarse to fine
+// (seven, then the two neighbours of the best). Index searches a flat gallery on all cores;
+// FuseEyes adds the evidence of two eyes.
 //
 // EncodeISO and DecodeISO read and write ISO/IEC 19794-6:2005 iris image records;
 // NewISORecord builds one from encoded image bytes and their metadata. Evaluate runs the

@@ -33,6 +33,8 @@ func (s *seg) normalise() *strip {
 	st.v, st.ok = make([]float32, n), make([]bool, n)
 	for j := range st.cols {
 		th := 2 * math.Pi * float64(j) / float64(st.cols)
+		// Under the upper eyelid (θ = 3π/2 points up, the image y axis pointing down).
+		up := math.Abs(th-1.5*math.Pi) < p.upperSector
 		for i := range st.rows {
 			rho := p.rhoInner + (p.rhoOuter-p.rhoInner)*(float64(i)+0.5)/float64(st.rows)
 			x, y := s.point(rho, th)
@@ -42,7 +44,7 @@ func (s *seg) normalise() *strip {
 			}
 			st.v[k] = g.at(x, y)
 			xi, yi := int(x+0.5), int(y+0.5)
-			st.ok[k] = !s.spec[yi*g.w+xi] && !s.occluded(x, y)
+			st.ok[k] = !s.spec[yi*g.w+xi] && !s.occluded(x, y) && !(up && rho >= p.upperFrom)
 		}
 	}
 	// Pupil level: mean of the inner disc of the pupil.

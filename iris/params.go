@@ -29,25 +29,28 @@ type params struct {
 	blurSigma    float64 // Gaussian σ of the image the boundaries are fitted on
 
 	// --- 4. limbus
-	ratioMin      float64 // smallest pupil/iris radius ratio searched (and accepted)
-	ratioMax      float64 // largest pupil/iris radius ratio searched (and accepted)
-	irisRMax      float64 // largest iris radius searched
-	limbusOffset  float64 // largest iris-centre offset from the pupil centre, fraction of the pupil radius plus limbusOffsetPx
-	limbusOffPx   float64
-	limbusSectorA float64 // lateral sectors used: from −limbusSectorA …
-	limbusSectorB float64 // … to +limbusSectorB radians below the horizontal, on both sides
+	ratioMin         float64 // smallest pupil/iris radius ratio searched (and accepted)
+	ratioMax         float64 // largest pupil/iris radius ratio searched (and accepted)
+	irisRMax         float64 // largest iris radius searched
+	limbusOffset     float64 // largest iris-centre offset from the pupil centre, fraction of the pupil radius plus limbusOffsetPx
+	limbusOffPx      float64
+	limbusSectorA    float64 // lateral sectors used: from −limbusSectorA …
+	limbusSectorB    float64 // … to +limbusSectorB radians below the horizontal, on both sides
+	limbusCoarseStep float64 // centre grid step of that search, pixels
 
 	// --- 5. eyelids and eyelashes
 	lidMinContrast float64 // mean grey-level step along an eyelid arc needed to accept it
 	lidMinInside   int     // an eyelid arc needs this many samples inside the iris
 	lashLevel      float64 // pixels darker than pupil + lashLevel·(iris − pupil) are lashes
 	brightSigmas   float64 // pixels brighter than the iris median by this many robust σ are masked
+	upperSector    float64 // within this angle (radians) of straight up, the iris is left out of the code …
+	upperFrom      float64 // … from this fraction of the way from pupil to limbus outwards (eyelashes)
 
 	// --- 6. normalisation
 	stripRows int     // radial samples of the rubber sheet
 	stripCols int     // angular samples of the rubber sheet
 	rhoInner  float64 // the strip starts at this fraction of the way from pupil to limbus …
-	rhoOuter  float64 // … and ends at this one (the outer ring is often occluded or blurred)
+	rhoOuter  float64 // … and ends at this one (the outer ring is often occluded, blurred, and shaded alike in all eyes)
 
 	// --- 7. encoding
 	codeRows     int     // radial bands of the iris code
@@ -91,23 +94,26 @@ var defaultParams = params{
 	circleAngles: 64,
 	blurSigma:    1.5,
 
-	ratioMin:      0.18,
-	ratioMax:      0.75,
-	irisRMax:      150,
-	limbusOffset:  0.25,
-	limbusOffPx:   3,
-	limbusSectorA: 0.79, // 45°
-	limbusSectorB: 1.31, // 75°
+	ratioMin:         0.18,
+	ratioMax:         0.75,
+	irisRMax:         150,
+	limbusOffset:     0.25,
+	limbusOffPx:      3,
+	limbusSectorA:    0.79, // 45°
+	limbusSectorB:    1.31, // 75°
+	limbusCoarseStep: 3,    // every shift is within 1.5 pixels of a grid point; the next search covers ±2
 
 	lidMinContrast: 8,
 	lidMinInside:   25,
 	lashLevel:      0.45,
 	brightSigmas:   4,
+	upperSector:    0.785, // 45°: the 90° sector under the upper lid, …
+	upperFrom:      0.4,   // … beyond 40 % of the way out, where eyelashes lie in most images
 
 	stripRows: 32,
 	stripCols: 256,
 	rhoInner:  0.0,
-	rhoOuter:  0.92,
+	rhoOuter:  0.8,
 
 	codeRows:     8,
 	codeCols:     128,

@@ -1,8 +1,8 @@
 package iris
 
 import (
+	"cmp"
 	"math"
-	"sort"
 )
 
 // Circle is a boundary in input-image pixels.
@@ -400,23 +400,34 @@ func (s *seg) findPupil() {
 	if len(cs) == 0 {
 		return
 	}
-	sort.Slice(cs, func(i, j int) bool { return cs[i].m < cs[j].m })
-	med := cs[len(cs)/2].m
+	ms := make([]float32, len(cs))
+	for i, c := range cs {
+		ms[i] = float32(c.m)
+	}
+	med := float64(quickMedian(ms))
+	// The seeds, darkest first, each far from the ones before: a selection, not a sort.
 	var seeds []cand
-	for _, c := range cs {
-		far := true
-		for _, sd := range seeds {
-			if dx, dy := float64(c.x-sd.x), float64(c.y-sd.y); dx*dx+dy*dy < 4*p.pupilRMin*p.pupilRMin {
-				far = false
-				break
+	for len(seeds) < p.pupilSeeds {
+		k := -1
+		for i, c := range cs {
+			if k >= 0 && cmp.Compare(c.m, cs[k].m) >= 0 {
+				continue
+			}
+			far := true
+			for _, sd := range seeds {
+				if dx, dy := float64(c.x-sd.x), float64(c.y-sd.y); dx*dx+dy*dy < 4*p.pupilRMin*p.pupilRMin {
+					far = false
+					break
+				}
+			}
+			if far {
+				k = i
 			}
 		}
-		if far {
-			seeds = append(seeds, c)
-			if len(seeds) == p.pupilSeeds {
-				break
-			}
+		if k < 0 {
+			break
 		}
+		seeds = append(seeds, cs[k])
 	}
 	rg := newRing(fullCircle, p.circleAngles)
 	best, bestD := Circle{}, math.Inf(-1)
@@ -485,7 +496,7 @@ func (s *seg) findLimbus() {
 		return c.R >= math.Hypot(c.X-pc.X, c.Y-pc.Y)+pc.R/p.ratioMax*0.9
 	}
 	// Coarse to fine: centres every 2 pixels, then every pixel, then every half pixel.
-	c, _ := s.fitCircleRobust(pc.X, pc.Y, off, 2, rmin, rmax, 1, 3, rg, false, allow)
+	c, _ := s.fitCircleRobust(pc.X, pc.Y, off, p.limbusCoarseStep, rmin, rmax, 1, 3, rg, false, allow)
 	c, _ = s.fitCircleRobust(c.X, c.Y, 2, 1, max(rmin, c.R-4), min(rmax, c.R+4), 1, 3, rg, false, allow)
 	c, d := s.fitCircleRobust(c.X, c.Y, 1, 0.5, max(rmin, c.R-2), min(rmax, c.R+2), 0.5, 3, rg, true, allow)
 	s.iris = Circle{c.X / s.scale, c.Y / s.scale, c.R / s.scale}

@@ -60,7 +60,10 @@ func (t *Template) UsableBits() int {
 // All integers are little-endian. templateVersion changes whenever the layout or the way a
 // code is derived from an image changes; codes of another version are refused with
 // ErrStaleTemplate, and the caller re-extracts them from the stored image.
-const templateVersion = 1
+//
+// Version 2 (2026-12-02): the strip ends at 80 % of the way to the limbus (was 92 %) and the
+// upper sector beyond 40 % is masked, so codes of version 1 sample a different ring.
+const templateVersion = 2
 
 var templateMagic = [3]byte{'B', 'I', 'C'}
 

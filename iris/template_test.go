@@ -44,9 +44,11 @@ func TestTemplateRoundTrip(t *testing.T) {
 		t.Error("round trip changed the template")
 	}
 	stale := append([]byte(nil), b...)
-	stale[3]++
-	if err := back.UnmarshalBinary(stale); !errors.Is(err, ErrStaleTemplate) {
-		t.Errorf("other version: %v, want ErrStaleTemplate", err)
+	for _, v := range []byte{1, templateVersion + 1} { // version 1 sampled another ring of the iris
+		stale[3] = v
+		if err := back.UnmarshalBinary(stale); !errors.Is(err, ErrStaleTemplate) {
+			t.Errorf("version %d: %v, want ErrStaleTemplate", v, err)
+		}
 	}
 	for _, n := range []int{0, 3, 10, templateHeader, len(b) - 1} {
 		if err := back.UnmarshalBinary(b[:n]); err == nil {
@@ -61,6 +63,7 @@ func FuzzUnmarshalTemplate(f *testing.F) {
 	f.Add(b)
 	f.Add(b[:templateHeader])
 	f.Add([]byte("BIC\x01"))
+	f.Add([]byte("BIC\x02"))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		var tp Template
 		if err := tp.UnmarshalBinary(data); err != nil {
