@@ -25,6 +25,7 @@ type params struct {
 	pupilRMax    float64 // largest pupil radius searched
 	pupilSeeds   int     // darkest candidate centres refined by the operator
 	pupilSearch  int     // half-size of the coarse centre search around a seed
+	pupilStep    float64 // grid step of that search (the fine search covers ±2 pixels)
 	circleAngles int     // samples on a circle for the integro-differential operator
 	blurSigma    float64 // Gaussian σ of the image the boundaries are fitted on
 
@@ -91,6 +92,7 @@ var defaultParams = params{
 	pupilRMax:    75,
 	pupilSeeds:   3,
 	pupilSearch:  12,
+	pupilStep:    3,
 	circleAngles: 64,
 	blurSigma:    1.5,
 

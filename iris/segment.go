@@ -438,7 +438,7 @@ func (s *seg) findPupil() {
 		t := sd.m + 0.5*(med-sd.m)
 		allow := func(_ Circle, in float64) bool { return in < t }
 		x, y := s.darkCentroid(float64(sd.x), float64(sd.y), sd.m+max(10, 0.25*(med-sd.m)))
-		c, d := s.fitCircle(x, y, float64(p.pupilSearch), 2, p.pupilRMin, p.pupilRMax, 1, 2, rg, false, allow)
+		c, d := s.fitCircle(x, y, float64(p.pupilSearch), p.pupilStep, p.pupilRMin, p.pupilRMax, 1, 2, rg, false, allow)
 		if d > bestD {
 			best, bestD, dark = c, d, allow
 		}
