@@ -10,6 +10,8 @@ import (
 	_ "image/png"  // PNG photos
 	"io"
 	"os"
+
+	_ "github.com/biomesh/biomesh/jpeg2000" // JPEG 2000 in ISO/IEC 19794-5 records (-tags openjpeg decodes it)
 )
 
 // Decode limits, checked on the image header before any pixel is decoded, so a small file
@@ -31,7 +33,9 @@ func DecodeFile(path string) (image.Image, error) {
 	return Decode(path, f)
 }
 
-// Decode reads a JPEG or PNG photo from r; name labels errors.
+// Decode reads a JPEG or PNG photo, or an ISO/IEC 19794-5 face image record, from r;
+// name labels errors. Of a record, the first facial image is decoded: JPEG, or JPEG 2000
+// in builds with -tags openjpeg.
 func Decode(name string, r io.Reader) (image.Image, error) {
 	data, err := io.ReadAll(io.LimitReader(r, MaxFileBytes+1))
 	if err != nil {
@@ -43,12 +47,26 @@ func Decode(name string, r io.Reader) (image.Image, error) {
 	if len(data) == 0 {
 		return nil, inputErr(name, "empty file", nil)
 	}
+	var want map[string]bool // of a record: the image formats its data type allows
+	var declared string
+	if IsISOFaceRecord(data) {
+		rec, err := ParseISOFaceRecord(data)
+		if err != nil {
+			return nil, inputErr(name, "bad face record", err)
+		}
+		im := rec.Images[0]
+		data, want = im.Data, isoFormats[im.ImageDataType]
+		declared = map[byte]string{ISOImageJPEG: "JPEG", ISOImageJPEG2000: "JPEG 2000"}[im.ImageDataType]
+	}
 	cfg, format, err := image.DecodeConfig(bytes.NewReader(data))
 	if err != nil {
 		if errors.Is(err, image.ErrFormat) {
 			return nil, inputErr(name, "not a JPEG or PNG image", nil)
 		}
 		return nil, inputErr(name, "bad image header", err)
+	}
+	if want != nil && !want[format] {
+		return nil, inputErr(name, fmt.Sprintf("face record declares its image %s but holds %s", declared, format), nil)
 	}
 	if err := checkSize(cfg.Width, cfg.Height); err != nil {
 		return nil, inputErr(name, format+" "+err.Error(), nil)
@@ -58,6 +76,12 @@ func Decode(name string, r io.Reader) (image.Image, error) {
 		return nil, inputErr(name, "corrupt "+format, err)
 	}
 	return img, nil
+}
+
+// isoFormats are the image package's format names each ISO image data type allows.
+var isoFormats = map[byte]map[string]bool{
+	ISOImageJPEG:     {"jpeg": true},
+	ISOImageJPEG2000: {"jp2": true, "j2k": true},
 }
 
 func checkSize(w, h int) error {
