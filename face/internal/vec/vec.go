@@ -1,5 +1,6 @@
-// Package vec holds the float32 inner product that face comparison and search share, in
-// Go and, on amd64 with AVX2 and FMA, in assembly. It is a package of its own because a
+// Package vec holds the float32 inner product that face comparison and search share, and
+// the int8-by-int16 inner products of the search's first pass, in Go and, on amd64 with
+// AVX2 (and FMA for float32), in assembly. It is a package of its own because a
 // package using cgo (face, with its dlib shim) cannot hold Go assembly.
 package vec
 
