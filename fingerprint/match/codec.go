@@ -14,7 +14,7 @@ import (
 // candidateVersion must change whenever the layout or the way a Candidate is derived from a
 // template changes; a stored candidate of another version is refused with ErrStaleCandidate
 // and the caller derives a new one from the template.
-const candidateVersion = 1
+const candidateVersion = 2
 
 var candidateMagic = [3]byte{'B', 'M', 'C'}
 

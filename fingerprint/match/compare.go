@@ -668,7 +668,7 @@ func sinCos(a float32) (float32, float32) {
 }
 
 // angleTolQ is params.angleTol in 256ths of a turn, rounded down (TestParams checks it).
-const angleTolQ = 15
+const angleTolQ = 10
 
 func abs32(v float32) float32 {
 	if v < 0 {

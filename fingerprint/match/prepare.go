@@ -91,13 +91,13 @@ var params = struct {
 	neighbours:  8,
 	minEdge:     8,
 	maxEdge:     maxEdgePx,
-	maxMinutiae: 120,
+	maxMinutiae: 64,
 
 	distBucket: 8,
 	angleBins:  angleBins,
 	distTolAbs: 6,
 	distTolRel: 0.1,
-	angleTol:   0.38,
+	angleTol:   0.246, // 10/256 of a turn
 
 	seeds:         4,
 	rotPeaks:      2,
