@@ -18,6 +18,10 @@ import (
 // fingerGallery is the in-memory 1:N gallery of enrolled fingers, keyed by person ID.
 type fingerGallery struct {
 	g *gallery.Gallery[*match.Candidate]
+	// rederived counts the search forms load derived from templates (stored forms absent or
+	// of another engine version); saveErr is why they could not be saved, if they could not.
+	rederived int
+	saveErr   error
 }
 
 func newFingerGallery() *fingerGallery {
@@ -40,6 +44,7 @@ func (f *fingerGallery) load(ctx context.Context, st store.Store) error {
 	type done struct {
 		person string
 		s      gallery.Sample[*match.Candidate]
+		stale  int64 // the sample's ID when its stored form was not this engine's
 	}
 	workers := runtime.GOMAXPROCS(0)
 	in := make(chan []item, workers*2)
@@ -60,7 +65,7 @@ func (f *fingerGallery) load(ctx context.Context, st store.Store) error {
 					// the callback's to keep (sqlite.DB.EachTemplate), so the candidate keeps
 					// them rather than a copy.
 					if c := &cands[k]; len(it.prepared) > 0 && c.UnmarshalShared(it.prepared) == nil {
-						res = append(res, done{it.person, gallery.Sample[*match.Candidate]{Position: it.pos, Template: c}})
+						res = append(res, done{it.person, gallery.Sample[*match.Candidate]{Position: it.pos, Template: c}, 0})
 						continue
 					}
 					var t fingerprint.Template
@@ -72,7 +77,7 @@ func (f *fingerGallery) load(ctx context.Context, st store.Store) error {
 						errMu.Unlock()
 						continue
 					}
-					res = append(res, done{it.person, gallery.Sample[*match.Candidate]{Position: it.pos, Template: match.NewCandidate(&t)}})
+					res = append(res, done{it.person, gallery.Sample[*match.Candidate]{Position: it.pos, Template: match.NewCandidate(&t)}, it.id})
 				}
 				out <- res
 			}
@@ -81,10 +86,15 @@ func (f *fingerGallery) load(ctx context.Context, st store.Store) error {
 	// Collect results into per-person sample lists, then put each person once.
 	byPerson := map[string][]gallery.Sample[*match.Candidate]{}
 	var order []string
+	var stale []store.PreparedForm
 	collected := make(chan struct{})
 	go func() {
 		for res := range out {
 			for _, d := range res {
+				if d.stale != 0 {
+					b, _ := d.s.Template.MarshalBinary()
+					stale = append(stale, store.PreparedForm{SampleID: d.stale, Prepared: b})
+				}
 				if _, ok := byPerson[d.person]; !ok {
 					order = append(order, d.person)
 				}
@@ -118,6 +128,20 @@ func (f *fingerGallery) load(ctx context.Context, st store.Store) error {
 	}
 	for _, p := range order {
 		f.g.Put(p, byPerson[p])
+	}
+	// Forms derived anew (stored before an engine upgrade, or never) are saved for the next
+	// start. Failing to save them costs only time at that start.
+	f.rederived = len(stale)
+	if ps, ok := st.(store.PreparedSaver); ok && len(stale) > 0 {
+		const chunk = 5000
+		for len(stale) > 0 {
+			n := min(chunk, len(stale))
+			if err := ps.SetPrepared(ctx, stale[:n]); err != nil {
+				f.saveErr = err
+				break
+			}
+			stale = stale[n:]
+		}
 	}
 	return nil
 }

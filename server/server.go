@@ -147,6 +147,12 @@ func New(ctx context.Context, st store.Store, cfg Config) (*Server, error) {
 	if err := s.fingers.load(ctx, st); err != nil {
 		return nil, fmt.Errorf("loading the finger gallery: %w", err)
 	}
+	if s.fingers.rederived > 0 {
+		c.Logger.Info("finger search forms of another engine version derived again from the templates", "samples", s.fingers.rederived, "saved", s.fingers.saveErr == nil)
+	}
+	if s.fingers.saveErr != nil {
+		c.Logger.Warn("finger search forms derived at start not saved: the next start derives them again", "err", s.fingers.saveErr)
+	}
 	if err := s.dna.load(ctx, st); err != nil {
 		return nil, fmt.Errorf("loading the DNA database: %w", err)
 	}
