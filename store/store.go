@@ -256,6 +256,11 @@ type Outbox interface {
 	OutboxMessages(ctx context.Context, topic string, limit int) ([]OutboxMessage, error)
 	// DeleteOutbox removes delivered messages (by Seq); absent ones are ignored.
 	DeleteOutbox(ctx context.Context, seqs []int64) error
+	// AppendOutbox writes messages that follow from a decision the store keeps no record
+	// of but its audit entry (e.g. an analyst's answer to a partner's follow-up request),
+	// with that entry, in one transaction: the messages exist exactly when the entry does.
+	// A message ID used before fails it all with ErrConflict.
+	AppendOutbox(ctx context.Context, a *audit.Entry, out ...OutboxMessage) error
 }
 
 // Store is the node's persistence. Every method is safe for concurrent use. Methods that

@@ -3,9 +3,11 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"strings"
 
+	"github.com/biomesh/biomesh/audit"
 	"github.com/biomesh/biomesh/store"
 )
 
@@ -25,6 +27,14 @@ func appendOutbox(ctx context.Context, tx *sql.Tx, out []store.OutboxMessage) er
 		}
 	}
 	return nil
+}
+
+// AppendOutbox implements store.Outbox.
+func (db *DB) AppendOutbox(ctx context.Context, a *audit.Entry, out ...store.OutboxMessage) error {
+	if len(out) == 0 {
+		return errors.New("append outbox: no message")
+	}
+	return db.writeOut(ctx, "append outbox "+out[0].ID, a, out, nil)
 }
 
 // OutboxMessages implements store.Outbox.

@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/biomesh/biomesh/audit"
 	"github.com/biomesh/biomesh/store"
 )
 
@@ -66,6 +67,35 @@ func TestOutbox(t *testing.T) {
 	}
 	if err := db.SetWatch(ctx, "P-1", store.Watch{Level: store.WatchNone}, entry("watch.set", "P-1"), store.OutboxMessage{Topic: "federation"}); err == nil || errors.Is(err, store.ErrConflict) {
 		t.Fatalf("message without ID: %v", err)
+	}
+	verifyChain(t, db)
+}
+
+// Messages of a decision recorded only by its audit entry commit with the entry: both or
+// neither; a message ID used before fails both.
+func TestAppendOutbox(t *testing.T) {
+	db, err := Open(filepath.Join(t.TempDir(), "biomesh.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	msg := store.OutboxMessage{ID: "follow-up-F1", Topic: "federation", Payload: []byte("{}"), Created: t0}
+	if err := db.AppendOutbox(ctx, entry("federation.follow-up.decide", "P-1"), msg); err != nil {
+		t.Fatal(err)
+	}
+	mustErr(t, db.AppendOutbox(ctx, entry("federation.follow-up.decide", "P-1"), msg), store.ErrConflict, "message ID reused")
+	if err := db.AppendOutbox(ctx, entry("federation.follow-up.decide", "P-1")); err == nil {
+		t.Fatal("no message: accepted")
+	}
+	entries := 0
+	if err := db.EachAudit(ctx, 0, func(*audit.Entry) error { entries++; return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if entries != 1 {
+		t.Errorf("%d audit entries, want 1 (the refused appends wrote none)", entries)
+	}
+	if got, err := db.OutboxMessages(ctx, "federation", 0); err != nil || len(got) != 1 || got[0].ID != msg.ID {
+		t.Fatalf("outbox: %+v, %v", got, err)
 	}
 	verifyChain(t, db)
 }
