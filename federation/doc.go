@@ -94,7 +94,12 @@
 // Node.RequestFollowUp asks for the full record behind a reference; the owner queues it
 // (State) until an analyst of the owning organisation decides (DecideFollowUp); the answer
 // (released with the record, refused, or expired after follow_up_ttl) travels as an event
-// in the owner's stream.
+// in the owner's stream. With the outbox, the decision commits in the store with its
+// audit entry and the answer's outbox message (store.Outbox.AppendOutbox; the message ID
+// is the answer's event ID, so a second decision is refused), and the answer leaves from
+// the outbox like a change: with the record as it is then, once, even if the node stops
+// right after the decision. The request reads approved until the answer is in the
+// partner's stream, then released.
 //
 // # The outbox: no change lost between the commit and the stream
 //

@@ -2,6 +2,7 @@ package federation
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
@@ -35,6 +36,9 @@ const (
 )
 
 func (s FollowUpState) final() bool { return s == Released || s == Refused || s == Expired }
+
+// decided: an analyst or the TTL decided, and the answer may not have left yet.
+func (s FollowUpState) decided() bool { return s == Approved || s == Refused || s == Expired }
 
 // Direction of a follow-up request as seen by this node.
 type Direction string
@@ -197,6 +201,14 @@ func (n *Node) FollowUps(ctx context.Context) ([]FollowUp, error) { return n.opt
 // DecideFollowUp approves or refuses a partner's pending follow-up request. Only an
 // analyst of the organisation that owns the record may decide. On approval the full
 // record (of the modalities the purpose's agreement names) is sent to the partner.
+//
+// With the store's outbox (Options.Outbox) the decision commits in the store, with its
+// audit entry and the outbox message that answers the partner, before DecideFollowUp
+// returns; the answer (the record read then) leaves from the outbox, so a node that stops
+// right after the decision sends it when it starts again, once. The request is returned
+// approved or refused, and becomes released (or refused, when the record can no longer be
+// released) when the answer is in the partner's stream. Without an outbox the answer is
+// sent before DecideFollowUp returns.
 func (n *Node) DecideFollowUp(ctx context.Context, id string, by Caller, approve bool, note string) (*FollowUp, error) {
 	f, err := n.opts.State.FollowUp(ctx, id)
 	if err != nil {
@@ -206,12 +218,15 @@ func (n *Node) DecideFollowUp(ctx context.Context, id string, by Caller, approve
 		return nil, fmt.Errorf("follow-up %s: this node's own request: %w", id, ErrNotPending)
 	}
 	pid := strings.TrimPrefix(f.Ref, n.cfg.Node+"/")
+	entry := func(result string) audit.Entry {
+		return audit.Entry{User: by.User, Org: by.Org, Role: by.Role, Purpose: f.Purpose, Action: "federation.follow-up.decide", Target: pid, Result: result}
+	}
 	p, err := n.opts.Records.Person(ctx, pid)
 	if err != nil && !errors.Is(err, store.ErrNotFound) {
 		return nil, err
 	}
 	if by.Role != store.RoleAnalyst || p == nil || by.Org != p.Org {
-		n.audit(ctx, audit.Entry{User: by.User, Org: by.Org, Role: by.Role, Purpose: f.Purpose, Action: "federation.follow-up.decide", Target: pid, Result: "denied"})
+		n.audit(ctx, entry("denied"))
 		return nil, ErrForbidden
 	}
 	if f.State == Pending && !n.now().Before(f.Expires) {
@@ -220,24 +235,107 @@ func (n *Node) DecideFollowUp(ctx context.Context, id string, by Caller, approve
 		}
 	}
 	if f.State != Pending {
+		n.audit(ctx, entry("denied: "+string(f.State)))
 		return f, fmt.Errorf("follow-up %s is %s: %w", id, f.State, ErrNotPending)
 	}
 	state := Refused
 	if approve {
 		state = Approved
 	}
-	if err := n.finish(ctx, f, state, note, by); err != nil {
+	if n.opts.Outbox == nil {
+		if err := n.finish(ctx, f, state, note, by); err != nil {
+			return nil, err
+		}
+		n.audit(ctx, entry(string(f.State)))
+		return f, nil
+	}
+	err = n.finish(ctx, f, state, note, by)
+	if errors.Is(err, ErrNotPending) {
+		n.audit(ctx, entry("denied: decided already"))
+	}
+	if err != nil {
 		return nil, err
 	}
-	n.audit(ctx, audit.Entry{User: by.User, Org: by.Org, Role: by.Role, Purpose: f.Purpose, Action: "federation.follow-up.decide", Target: pid, Result: string(f.State)})
 	return f, nil
 }
 
-// finish moves a request to a decided state and sends the answer.
+// finish moves a request to a decided state (approved, refused or expired) and answers
+// the partner. With the outbox, the decision's audit entry (by the analyst, or the node's
+// for an expiry) and the answer's outbox message commit together, then the State records
+// the decision; the outbox publishes the answer (publishAnswer). A message of the request
+// in the outbox already means it was decided already (ErrNotPending). Without, the State
+// records it and the answer is sent at once.
 func (n *Node) finish(ctx context.Context, f *FollowUp, state FollowUpState, note string, by Caller) error {
-	f.State, f.Note, f.DecidedAt, f.DecidedBy, f.DecidedOrg = state, note, n.now().UTC(), by.User, by.Org
-	if err := n.opts.State.PutFollowUp(ctx, f); err != nil {
+	d := *f
+	d.State, d.Note, d.DecidedAt, d.DecidedBy, d.DecidedOrg = state, note, n.now().UTC(), by.User, by.Org
+	if n.opts.Outbox == nil {
+		*f = d
+		if err := n.opts.State.PutFollowUp(ctx, f); err != nil {
+			return err
+		}
+		return n.answer(ctx, f)
+	}
+	m, err := n.answerMessage(&d)
+	if err != nil {
 		return err
+	}
+	a := audit.Entry{User: by.User, Org: by.Org, Role: by.Role, Purpose: d.Purpose, Action: "federation.follow-up.decide",
+		Target: strings.TrimPrefix(d.Ref, n.cfg.Node+"/"), Result: string(state), Time: n.now()}
+	if by.User == "" {
+		a.User, a.Role, a.Action = "federation", "system", "federation.follow-up.expire"
+	}
+	// Held until the State records the decision, so that the outbox does not publish the
+	// answer, and record it answered, before the decision is recorded over it.
+	n.answering.Lock()
+	defer n.answering.Unlock()
+	if err := n.opts.Outbox.AppendOutbox(ctx, &a, m); err != nil {
+		if errors.Is(err, store.ErrConflict) {
+			return fmt.Errorf("follow-up %s: decided already: %w", f.ID, ErrNotPending)
+		}
+		return err
+	}
+	*f = d
+	// The decision is committed: should the State not record it now, publishing the
+	// answer does.
+	if err := n.opts.State.PutFollowUp(ctx, f); err != nil {
+		n.log.Error("federation: follow-up decided, state not updated", "id", f.ID, "err", err)
+	}
+	n.Notify()
+	return nil
+}
+
+// answerID is the ID of the event, and of the outbox message, that answers a request:
+// one per request, so that a second decision or a second publication is refused.
+func answerID(request string) string { return "follow-up-" + request }
+
+// answerMessage is the outbox message of a decided request's answer. It holds the
+// decided request whole (not the record, read when it is published), so that it can be
+// published even by a node whose State lost the request.
+func (n *Node) answerMessage(f *FollowUp) (store.OutboxMessage, error) {
+	payload, err := json.Marshal(outboxChange{Kind: KindFollowUp, Time: f.DecidedAt, FollowUp: f})
+	if err != nil {
+		return store.OutboxMessage{}, err
+	}
+	return store.OutboxMessage{ID: answerID(f.ID), Topic: OutboxTopic, Payload: payload, Created: n.now().UTC()}, nil
+}
+
+// publishAnswer publishes the answer of a decided request from the outbox: the request
+// as the message holds it (the decision), unless the State knows it answered already.
+// After a crash between the publication and the State's update the event is in the
+// partner's stream already (sent) and is not published again.
+func (n *Node) publishAnswer(ctx context.Context, d *FollowUp) error {
+	n.answering.Lock()
+	defer n.answering.Unlock()
+	f, err := n.opts.State.FollowUp(ctx, d.ID)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		f = d
+	case err != nil:
+		return err
+	case f.Answered:
+		return nil
+	default:
+		f.State, f.Note, f.DecidedAt, f.DecidedBy, f.DecidedOrg = d.State, d.Note, d.DecidedAt, d.DecidedBy, d.DecidedOrg
 	}
 	return n.answer(ctx, f)
 }
@@ -251,7 +349,7 @@ func (n *Node) answer(ctx context.Context, f *FollowUp) error {
 		return fmt.Errorf("follow-up %s: %s is no longer a partner", f.ID, f.Partner)
 	}
 	ev := &Event{
-		ID: "follow-up-" + f.ID, Origin: n.cfg.Node, To: f.Partner, Kind: KindFollowUp, Time: n.now().UTC(),
+		ID: answerID(f.ID), Origin: n.cfg.Node, To: f.Partner, Kind: KindFollowUp, Time: n.now().UTC(),
 		Purpose: f.Purpose, Level: HitNoHit, Ref: f.Ref, FollowUp: &FollowUpAnswer{Request: f.ID, State: f.State, Note: f.Note},
 	}
 	next := f.State
@@ -282,7 +380,9 @@ func (n *Node) answer(ctx context.Context, f *FollowUp) error {
 		}
 		ev.FollowUp.State = next
 	}
-	if err := n.send(ctx, ev); err != nil {
+	if n.sent[ev.ID] {
+		n.outboxSkipped.Add(1)
+	} else if err := n.send(ctx, ev); err != nil {
 		return err
 	}
 	f.State, f.Answered = next, true
@@ -308,10 +408,40 @@ func (n *Node) Sweep(ctx context.Context) error {
 		}
 		switch {
 		case f.State == Pending && !n.now().Before(f.Expires):
-			errs = append(errs, n.finish(ctx, f, Expired, "no decision before "+f.Expires.Format(time.RFC3339), Caller{}))
-		case f.State != Pending && !f.Answered:
+			if err := n.finish(ctx, f, Expired, "no decision before "+f.Expires.Format(time.RFC3339), Caller{}); err != nil && !errors.Is(err, ErrNotPending) {
+				errs = append(errs, err) // not pending: decided, the State not told yet
+			}
+		case f.State != Pending && !f.Answered && n.opts.Outbox == nil:
 			errs = append(errs, n.answer(ctx, f))
+		case f.State != Pending && !f.Answered:
+			// Decided with its answer in the outbox (then the message is there still, or
+			// was published and the State not told), or decided by a node of a version
+			// before the outbox: the answer goes into the outbox unless it is there.
+			if err := n.requeue(ctx, f); err != nil {
+				errs = append(errs, err)
+			}
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// requeue writes the answer of a decided request into the outbox, unless it is there
+// (or the request has been answered since the State was read).
+func (n *Node) requeue(ctx context.Context, f *FollowUp) error {
+	n.answering.Lock()
+	defer n.answering.Unlock()
+	if now, err := n.opts.State.FollowUp(ctx, f.ID); err != nil || now.Answered {
+		return err
+	}
+	m, err := n.answerMessage(f)
+	if err != nil {
+		return err
+	}
+	a := audit.Entry{User: "federation", Role: "system", Purpose: f.Purpose, Action: "federation.follow-up.requeue",
+		Target: strings.TrimPrefix(f.Ref, n.cfg.Node+"/"), Result: string(f.State), Time: n.now()}
+	if err := n.opts.Outbox.AppendOutbox(ctx, &a, m); err != nil && !errors.Is(err, store.ErrConflict) {
+		return err
+	}
+	n.Notify()
+	return nil
 }

@@ -91,6 +91,9 @@ type Node struct {
 	sent           map[string]bool // IDs of the events the streams stored last, until the outbox's first batch left
 	outboxFailures atomic.Int64
 	outboxSkipped  atomic.Int64 // events found in the streams already (sent)
+	// answering orders a follow-up decision's commit and State update against the
+	// publication of its answer (see finish).
+	answering sync.Mutex
 }
 
 // link is this node's side of one partnership.

@@ -35,6 +35,9 @@ type outboxChange struct {
 	Previous bool             `json:"previous,omitempty"` // Category and Watch are the previous ones
 	// Encounter is the encounter of a watched person, without its probes.
 	Encounter *store.Encounter `json:"encounter,omitempty"`
+	// FollowUp is the decided follow-up request a KindFollowUp message answers (Person
+	// is then empty: the record is read when the answer is published).
+	FollowUp *FollowUp `json:"follow_up,omitempty"`
 }
 
 // Message makes the outbox message that shares a change with the partners once it has
@@ -185,6 +188,16 @@ func (n *Node) lastSent(ctx context.Context) (map[string]bool, error) {
 // publishMessage publishes the events of one outbox message. A message this node cannot
 // read is logged and dropped: kept, it would hold back every message behind it.
 func (n *Node) publishMessage(ctx context.Context, m store.OutboxMessage) error {
+	var oc outboxChange
+	if err := json.Unmarshal(m.Payload, &oc); err == nil && oc.Kind == KindFollowUp {
+		if oc.FollowUp == nil || oc.FollowUp.Direction != Incoming || !oc.FollowUp.State.decided() {
+			n.log.Error("federation: outbox message dropped", "id", m.ID, "err", "follow-up answer without a decided request")
+			return nil
+		}
+		pctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		defer cancel()
+		return n.publishAnswer(pctx, oc.FollowUp)
+	}
 	ch, err := n.changeOf(ctx, m)
 	var bad *malformedMessage
 	switch {

@@ -156,8 +156,8 @@ func TestFollowUp(t *testing.T) {
 	}
 	analyst := Caller{User: "a1", Org: "unit-a", Role: store.RoleAnalyst}
 	d, err := hq.DecideFollowUp(ctx, f.ID, analyst, true, "ok for detention review")
-	if err != nil || d.State != Released {
-		t.Fatalf("approve: %+v, %v", d, err)
+	if err != nil || d.State != Approved {
+		t.Fatalf("approve: %+v, %v", d, err) // released once the outbox published the record
 	}
 	ev := border.wait(1, 10*time.Second)[0]
 	if ev.Kind != KindFollowUp || ev.FollowUp.State != Released || ev.Person == nil || ev.Person.Name != "Wanted Person" ||
@@ -170,6 +170,15 @@ func TestFollowUp(t *testing.T) {
 	}
 	if got, _ := border.state.FollowUp(ctx, f.ID); got.State != Released {
 		t.Fatalf("border's request: %+v", got)
+	}
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		got, _ := hq.state.FollowUp(ctx, f.ID)
+		if got.State == Released && got.Answered {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("hq's request: %+v", got)
+		}
 	}
 	if _, err := hq.DecideFollowUp(ctx, f.ID, analyst, false, ""); !errors.Is(err, ErrNotPending) {
 		t.Fatalf("decided twice: %v", err)
@@ -206,7 +215,8 @@ func TestFollowUp(t *testing.T) {
 	for _, e := range hq.audits("federation.follow-up") {
 		results = append(results, e.Action+" "+e.Result)
 	}
-	for _, want := range []string{"federation.follow-up.decide denied", "federation.follow-up.decide released", "federation.follow-up.answer released", "federation.follow-up.answer refused", "federation.follow-up.answer expired"} {
+	for _, want := range []string{"federation.follow-up.decide denied", "federation.follow-up.decide approved", "federation.follow-up.decide denied: released",
+		"federation.follow-up.expire expired", "federation.follow-up.answer released", "federation.follow-up.answer refused", "federation.follow-up.answer expired"} {
 		if !slices.Contains(results, want) {
 			t.Errorf("hq audit lacks %q: %q", want, results)
 		}
