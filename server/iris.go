@@ -17,12 +17,16 @@ import (
 
 type irisGallery struct {
 	g *gallery.Gallery[*iris.Template]
+	// stale holds the samples whose stored codes load could not read (another template
+	// version), for extraction anew from their images (reextract).
+	stale []store.Sample
 }
 
 func newIrisGallery() *irisGallery { return &irisGallery{g: gallery.New[*iris.Template]()} }
 
 // load fills the gallery from the store. Stored codes of another template version are
-// skipped with a warning in the log rather than stopping the node: their images remain.
+// left out (in g.stale) rather than stopping the node: their images remain, and reextract
+// makes new codes from them.
 func (g *irisGallery) load(ctx context.Context, st store.Store) (skipped int, err error) {
 	byPerson := map[string][]gallery.Sample[*iris.Template]{}
 	var order []string
@@ -30,6 +34,7 @@ func (g *irisGallery) load(ctx context.Context, st store.Store) (skipped int, er
 		var t iris.Template
 		if t.UnmarshalBinary(s.Template) != nil {
 			skipped++
+			g.stale = append(g.stale, store.Sample{ID: s.ID, PersonID: s.PersonID, Position: s.Position})
 			return nil
 		}
 		if _, ok := byPerson[s.PersonID]; !ok {

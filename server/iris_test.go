@@ -9,6 +9,10 @@ import (
 	"path/filepath"
 	"strconv"
 	"testing"
+
+	"github.com/biomesh/biomesh/audit"
+	"github.com/biomesh/biomesh/iris"
+	"github.com/biomesh/biomesh/store"
 )
 
 // TestIris enrols eyes of CASIA v1 and finds them again with other images of the same
@@ -60,6 +64,59 @@ func TestIris(t *testing.T) {
 	}
 	if subjects, samples := srv2.irises.g.Len(); subjects != 5 || samples != 5 {
 		t.Errorf("iris gallery after restart: %d persons, %d irises", subjects, samples)
+	}
+
+	// Codes of an older template version (as after an engine upgrade) are extracted anew
+	// from the stored images at start, kept, audited, and searched.
+	ctx := context.Background()
+	var old []store.TemplateUpdate
+	err = n.st.EachTemplate(ctx, store.Iris, func(s store.Sample) error {
+		b := append([]byte(nil), s.Template...)
+		b[3]-- // the version before this engine's
+		old = append(old, store.TemplateUpdate{SampleID: s.ID, Template: b, Quality: s.Quality})
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := &audit.Entry{User: "test", Role: store.RoleAdmin, Action: "test.downgrade", Target: "irises", Result: "ok"}
+	if err := n.st.ReplaceTemplates(ctx, old, a); err != nil {
+		t.Fatal(err)
+	}
+	srv3, err := New(ctx, n.st, Config{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if subjects, samples := srv3.irises.g.Len(); subjects != 5 || samples != 5 {
+		t.Errorf("iris gallery after the codes went stale: %d persons, %d irises, want 5 and 5", subjects, samples)
+	}
+	fresh := 0
+	n.st.EachTemplate(ctx, store.Iris, func(s store.Sample) error {
+		var tpl iris.Template
+		if tpl.UnmarshalBinary(s.Template) == nil {
+			fresh++
+		}
+		return nil
+	})
+	if fresh != 5 {
+		t.Errorf("%d of 5 stored iris codes readable after re-extraction", fresh)
+	}
+	audited := 0
+	n.st.EachAudit(ctx, 0, func(e *audit.Entry) error {
+		if e.Action == "sample.reextract" {
+			audited++
+		}
+		return nil
+	})
+	if audited != 5 {
+		t.Errorf("%d audit entries of re-extraction, want 5 (one per person)", audited)
+	}
+	srv4, err := New(ctx, n.st, Config{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, samples := srv4.irises.g.Len(); samples != 5 {
+		t.Errorf("after a further restart: %d irises", samples)
 	}
 }
 

@@ -169,7 +169,14 @@ func New(ctx context.Context, st store.Store, cfg Config) (*Server, error) {
 	if skipped, err := s.irises.load(ctx, st); err != nil {
 		return nil, fmt.Errorf("loading the iris gallery: %w", err)
 	} else if skipped > 0 {
-		c.Logger.Warn("iris codes of another template version not loaded (re-enrol from the stored images)", "samples", skipped)
+		done, failed, err := s.reextractIrises(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("iris codes of another template version: extracting them anew from the stored images: %w", err)
+		}
+		c.Logger.Info("iris codes of another template version extracted anew from the stored images", "samples", done)
+		if failed > 0 {
+			c.Logger.Warn("iris samples of another template version left out of the gallery: no stored image, or it fails this engine's quality gates (re-enrol them)", "samples", failed)
+		}
 	}
 	subjects, samples := s.fingers.g.Len()
 	c.Logger.Info("galleries loaded", "persons", subjects, "fingers", samples, "took", time.Since(t0).Round(time.Millisecond))

@@ -1,6 +1,10 @@
 package store
 
-import "context"
+import (
+	"context"
+
+	"github.com/biomesh/biomesh/audit"
+)
 
 // PreparedForm is a sample's search form (Sample.Prepared) derived anew.
 type PreparedForm struct {
@@ -14,4 +18,19 @@ type PreparedForm struct {
 // upgrade pays for the derivation.
 type PreparedSaver interface {
 	SetPrepared(ctx context.Context, forms []PreparedForm) error
+}
+
+// TemplateUpdate is a sample's template extracted anew from its stored image.
+type TemplateUpdate struct {
+	SampleID int64
+	Template []byte
+	Quality  int
+}
+
+// TemplateReplacer is implemented by stores that can replace the templates of existing
+// samples (store/sqlite does): after an engine upgrade changed a template format, a node
+// extracts the templates again from the stored images and keeps them. The search form
+// (Prepared) of each such sample is cleared, since it was derived from the old template.
+type TemplateReplacer interface {
+	ReplaceTemplates(ctx context.Context, updates []TemplateUpdate, a *audit.Entry) error
 }

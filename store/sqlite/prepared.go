@@ -2,8 +2,10 @@ package sqlite
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 
+	"github.com/biomesh/biomesh/audit"
 	"github.com/biomesh/biomesh/store"
 )
 
@@ -35,4 +37,25 @@ func (db *DB) SetPrepared(ctx context.Context, forms []store.PreparedForm) error
 		return fmt.Errorf("set prepared: commit: %w", err)
 	}
 	return nil
+}
+
+// ReplaceTemplates replaces the templates (and quality) of existing samples and clears their
+// search forms, with the audit entry a, in one transaction. Unknown sample IDs are ignored.
+func (db *DB) ReplaceTemplates(ctx context.Context, updates []store.TemplateUpdate, a *audit.Entry) error {
+	return db.write(ctx, "replace templates", a, func(tx *sql.Tx) error {
+		stmt, err := tx.PrepareContext(ctx, `UPDATE samples SET template = ?, quality = ?, prepared = NULL WHERE id = ?`)
+		if err != nil {
+			return err
+		}
+		defer stmt.Close()
+		for _, u := range updates {
+			if len(u.Template) == 0 {
+				return fmt.Errorf("sample %d: empty template", u.SampleID)
+			}
+			if _, err := stmt.ExecContext(ctx, u.Template, u.Quality, u.SampleID); err != nil {
+				return fmt.Errorf("sample %d: %w", u.SampleID, err)
+			}
+		}
+		return nil
+	})
 }
