@@ -136,12 +136,7 @@ func BenchmarkNodeScale(b *testing.B) {
 		rank1 := 0
 		for q := range searches {
 			k := (q * 7919) % persons
-			var probe []any
-			for _, f := range []int{2, 7} {
-				m := synthtpl.Finger(5, k, f, nil)
-				t, _ := synthtpl.Impression(m, 5, 1, nil).MarshalBinary()
-				probe = append(probe, map[string]any{"modality": "finger", "position": f, "template": t})
-			}
+			probe := benchProbe(k)
 			body, _ := json.Marshal(map[string]any{"samples": probe})
 			rec := newRecorder()
 			t0, cpu0 := time.Now(), cpuTime()
@@ -186,6 +181,18 @@ func benchPersons(b *testing.B) int {
 		persons = n
 	}
 	return persons
+}
+
+// benchProbe returns the samples of a mated 2-finger probe of synthetic person k of
+// fillStore: another impression of fingers 2 and 7.
+func benchProbe(k int) []any {
+	var probe []any
+	for _, f := range []int{2, 7} {
+		m := synthtpl.Finger(5, k, f, nil)
+		t, _ := synthtpl.Impression(m, 5, 1, nil).MarshalBinary()
+		probe = append(probe, map[string]any{"modality": "finger", "position": f, "template": t})
+	}
+	return probe
 }
 
 // benchStore returns the directory of a store (biomesh.db) filled with persons synthetic

@@ -13,7 +13,6 @@ import (
 	"time"
 
 	"github.com/biomesh/biomesh/audit"
-	"github.com/biomesh/biomesh/fingerprint/synthtpl"
 	"github.com/biomesh/biomesh/internal/fedtest"
 	"github.com/biomesh/biomesh/internal/nodetest"
 	"github.com/biomesh/biomesh/server"
@@ -62,12 +61,7 @@ func BenchmarkPartnerQuery(b *testing.B) {
 		hits, timeouts := 0, 0
 		for q := range searches {
 			k := (q * 7919) % persons
-			var probe []any
-			for _, f := range []int{2, 7} {
-				m := synthtpl.Finger(5, k, f, nil)
-				t, _ := synthtpl.Impression(m, 5, 1, nil).MarshalBinary()
-				probe = append(probe, map[string]any{"modality": "finger", "position": f, "template": t})
-			}
+			probe := benchProbe(k)
 			body, _ := json.Marshal(map[string]any{"purpose": fedtest.Purpose, "samples": probe})
 			t0, cpu0 := time.Now(), cpuTime()
 			code, resp := postJSON(b, border.URL+"/v1/partners/hq/query", tok, body)
