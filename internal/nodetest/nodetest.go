@@ -24,6 +24,11 @@ type Node struct {
 	Admin string     // the token of the first admin, of organisation "unit-a"
 	// Federation is the node's federation side (StartLinked), nil otherwise.
 	Federation *federation.Node
+
+	org, db string
+	fed     *fedtest.Side
+	state   *federation.MemState // kept across Restart, as a node's state file would be
+	stop    func()
 }
 
 // Start starts a node whose first organisation is "unit-a"; it stops when the test ends.
@@ -39,29 +44,41 @@ func start(t testing.TB, org string, fed *fedtest.Side, db string) *Node {
 	if db == "" {
 		db = filepath.Join(t.TempDir(), "biomesh.db")
 	}
-	st, err := sqlite.Open(db)
+	n := &Node{org: org, db: db, fed: fed}
+	if fed != nil {
+		n.state = federation.NewMemState()
+	}
+	n.run(t)
+	t.Cleanup(n.Stop)
+	return n
+}
+
+// run opens the node's store and starts its server (and federation side).
+func (n *Node) run(t testing.TB) {
+	t.Helper()
+	st, err := sqlite.Open(n.db)
 	if err != nil {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	tok, err := server.Bootstrap(ctx, st, org, time.Now())
-	if err != nil {
-		t.Fatal(err)
+	if n.Admin == "" && n.stop == nil {
+		if n.Admin, err = server.Bootstrap(ctx, st, n.org, time.Now()); err != nil {
+			t.Fatal(err)
+		}
 	}
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	srv, err := server.New(ctx, st, server.Config{Logger: log})
 	if err != nil {
 		t.Fatal(err)
 	}
-	n := &Node{Store: st, Admin: tok}
-	if fed != nil {
-		state := federation.NewMemState()
-		n.Federation, err = federation.Start(ctx, federation.Options{Config: fed.Config, Key: fed.Key, State: state,
+	n.Store, n.Federation = st, nil
+	if n.fed != nil {
+		n.Federation, err = federation.Start(ctx, federation.Options{Config: n.fed.Config, Key: n.fed.Key, State: n.state,
 			Searcher: srv, Records: st, Audit: st, Outbox: st, OnEvent: srv.OnFederationEvent, Logger: log})
 		if err != nil {
 			t.Fatal(err)
 		}
-		if err := srv.SetFederation(ctx, n.Federation, state); err != nil {
+		if err := srv.SetFederation(ctx, n.Federation, n.state); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -71,16 +88,34 @@ func start(t testing.TB, org string, fed *fedtest.Side, db string) *Node {
 	}
 	done := make(chan struct{})
 	go func() { srv.Serve(ctx, l); close(done) }()
-	t.Cleanup(func() {
+	fedNode := n.Federation
+	n.stop = func() {
 		cancel()
 		<-done
-		if n.Federation != nil {
-			n.Federation.Shutdown()
+		if fedNode != nil {
+			fedNode.Shutdown()
 		}
 		st.Close()
-	})
+	}
 	n.URL = "http://" + l.Addr().String()
-	return n
+}
+
+// Stop stops the node: its server, its federation side and its store. What it committed
+// is in its store and what it published in its streams, as after a crash.
+func (n *Node) Stop() {
+	if n.stop != nil {
+		n.stop()
+		n.stop = func() {}
+	}
+}
+
+// Restart starts a stopped node again over the same store, federation configuration and
+// state (in memory, kept as the node's state file would be), on a new port: URL, Store
+// and Federation change, Admin stays.
+func (n *Node) Restart(t testing.TB) {
+	t.Helper()
+	n.Stop()
+	n.run(t)
 }
 
 // StartLinked starts two nodes linked as fedtest.Pair describes: "hq" (organisation hq)
