@@ -69,13 +69,14 @@ func freePort(t *testing.T) string {
 	return l.Addr().String()
 }
 
-// startServe starts a node on data dir and waits until it answers. The admin token is read
-// from the token file written on first start (dir/admin.token).
-func startServe(t *testing.T, dir string) *serveProc {
+// startServe starts a node on data dir (with more serve flags args) and waits until it
+// answers. The admin token is read from the token file written on first start
+// (dir/admin.token).
+func startServe(t *testing.T, dir string, args ...string) *serveProc {
 	t.Helper()
 	addr := freePort(t)
 	tokFile := filepath.Join(dir, "admin.token")
-	cmd := exec.Command(biomeshBinary(t), "serve", "--data", filepath.Join(dir, "data"), "--listen", addr, "--admin-token-file", tokFile)
+	cmd := exec.Command(biomeshBinary(t), append([]string{"serve", "--data", filepath.Join(dir, "data"), "--listen", addr, "--admin-token-file", tokFile}, args...)...)
 	var logs bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &logs, &logs
 	if err := cmd.Start(); err != nil {
