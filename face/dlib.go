@@ -17,6 +17,8 @@ import (
 	"errors"
 	"fmt"
 	"image"
+	"os"
+	"path/filepath"
 	"runtime"
 	"sync"
 	"unsafe"
@@ -24,6 +26,11 @@ import (
 
 // DlibBuiltIn reports whether the dlib backend is compiled in.
 const DlibBuiltIn = true
+
+// CNNMaxSide is the longer side photos are shrunk to for the CNN detector, which costs
+// about 6 s of CPU on a 1280×853 photo; it finds faces down to about 80 pixels in the
+// shrunk image.
+const CNNMaxSide = 800
 
 const (
 	dlibDim     = 128
@@ -37,6 +44,7 @@ type dlibBackend struct {
 	mu     sync.Mutex
 	h      *C.bm_dlib
 	hasNet bool
+	hasCNN bool
 }
 
 func openDlib(dir string, withNet bool) (nativeBackend, error) {
@@ -59,7 +67,23 @@ func openDlib(dir string, withNet bool) (nativeBackend, error) {
 	if h == nil {
 		return nil, fmt.Errorf("face: loading dlib models from %s: %s", dir, C.GoString(&ebuf[0]))
 	}
-	return &dlibBackend{h: h, hasNet: withNet}, nil
+	b := &dlibBackend{h: h, hasNet: withNet}
+	// The CNN detector is optional, but a copy that is there must be the right one.
+	if _, err := os.Stat(filepath.Join(dir, CNNDetectorFile.Name)); err == nil {
+		cnn, err := locate(dir, CNNDetectorFile)
+		if err != nil {
+			b.Close()
+			return nil, err
+		}
+		cc := C.CString(cnn)
+		defer C.free(unsafe.Pointer(cc))
+		if C.bm_dlib_load_cnn(h, cc, &ebuf[0], errBufBytes) != 0 {
+			b.Close()
+			return nil, fmt.Errorf("face: loading %s: %s", cnn, C.GoString(&ebuf[0]))
+		}
+		b.hasCNN = true
+	}
+	return b, nil
 }
 
 func (b *dlibBackend) Close() error {
@@ -83,7 +107,8 @@ func checkRGB(m *RGB) error {
 	return checkSize(m.W, m.H)
 }
 
-// Detect runs the HOG detector, then the shape predictor in each box.
+// Detect runs the HOG detector and, when it finds nothing and the CNN detector is loaded,
+// the CNN detector; then the shape predictor in each box.
 func (b *dlibBackend) Detect(img *RGB) ([]Face, error) {
 	if err := checkRGB(img); err != nil {
 		return nil, err
@@ -97,10 +122,30 @@ func (b *dlibBackend) Detect(img *RGB) ([]Face, error) {
 	pix := (*C.uint8_t)(unsafe.Pointer(&img.Pix[0]))
 	out := make([]float64, 5*maxFaces)
 	n := int(C.bm_dlib_detect(b.h, pix, C.int(img.W), C.int(img.H), (*C.double)(&out[0]), maxFaces, &ebuf[0], errBufBytes))
-	runtime.KeepAlive(img)
 	if n < 0 {
 		return nil, fmt.Errorf("dlib detector: %s", C.GoString(&ebuf[0]))
 	}
+	if n == 0 && b.hasCNN {
+		// The CNN looks at the image shrunk to CNNMaxSide; its boxes are scaled back,
+		// and landmarks are found in the full image.
+		small, s := img, 1.0
+		if long := max(img.W, img.H); long > CNNMaxSide {
+			s = float64(CNNMaxSide) / float64(long)
+			small = resize(img, s)
+		}
+		sp := (*C.uint8_t)(unsafe.Pointer(&small.Pix[0]))
+		n = int(C.bm_dlib_detect_cnn(b.h, sp, C.int(small.W), C.int(small.H), (*C.double)(&out[0]), maxFaces, &ebuf[0], errBufBytes))
+		runtime.KeepAlive(small)
+		if n < 0 {
+			return nil, fmt.Errorf("dlib CNN detector: %s", C.GoString(&ebuf[0]))
+		}
+		for i := range min(n, maxFaces) {
+			for k := range 4 {
+				out[5*i+k] /= s
+			}
+		}
+	}
+	runtime.KeepAlive(img)
 	n = min(n, maxFaces)
 	faces := make([]Face, n)
 	var lm [10]float64

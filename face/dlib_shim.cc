@@ -49,6 +49,16 @@ using anet_type = loss_metric<fc_no_bias<128, avg_pool_everything<
     max_pool<3, 3, 2, 2, relu<affine<con<32, 7, 7, 2, 2,
     input_rgb_image_sized<150>>>>>>>>>>>>>;
 
+// The CNN face detector of dlib's dnn_mmod_face_detection example, as it was trained
+// (mmod_human_face_detector.dat).
+template <long num_filters, typename SUBNET> using con5d = con<num_filters, 5, 5, 2, 2, SUBNET>;
+template <long num_filters, typename SUBNET> using con5 = con<num_filters, 5, 5, 1, 1, SUBNET>;
+template <typename SUBNET>
+using downsampler = relu<affine<con5d<32, relu<affine<con5d<32, relu<affine<con5d<16, SUBNET>>>>>>>>>;
+template <typename SUBNET> using rcon5 = relu<affine<con5<45, SUBNET>>>;
+using mmod_net_type = loss_mmod<con<1, 9, 9, 1, 1, rcon5<rcon5<rcon5<downsampler<
+    input_rgb_image_pyramid<pyramid_down<6>>>>>>>>;
+
 void fail(char *err, int errlen, const char *what) {
     if (err == nullptr || errlen <= 0) return;
     std::strncpy(err, what, errlen - 1);
@@ -69,6 +79,8 @@ struct bm_dlib {
     shape_predictor shapes;
     anet_type net;
     bool has_net = false;
+    mmod_net_type cnn;
+    bool has_cnn = false;
 };
 
 extern "C" {
@@ -111,6 +123,55 @@ int bm_dlib_detect(bm_dlib *h, const uint8_t *rgb, int w, int h_, double *out, i
         view(rgb, w, h_, img);
         std::vector<rect_detection> dets;
         h->detector(img, dets, 0.0);
+        int n = int(dets.size());
+        for (int i = 0; i < n && i < max; i++) {
+            const rectangle &r = dets[i].rect;
+            out[5 * i + 0] = r.left();
+            out[5 * i + 1] = r.top();
+            out[5 * i + 2] = r.right() + 1;
+            out[5 * i + 3] = r.bottom() + 1;
+            out[5 * i + 4] = dets[i].detection_confidence;
+        }
+        return n;
+    } catch (const std::exception &e) {
+        fail(err, errlen, e.what());
+    } catch (...) {
+        fail(err, errlen, "unknown C++ exception");
+    }
+    return -1;
+}
+
+int bm_dlib_load_cnn(bm_dlib *h, const char *path, char *err, int errlen) {
+    if (h == nullptr || path == nullptr) {
+        fail(err, errlen, "bad arguments");
+        return -1;
+    }
+    try {
+        deserialize(path) >> h->cnn;
+        h->has_cnn = true;
+        return 0;
+    } catch (const std::exception &e) {
+        fail(err, errlen, e.what());
+    } catch (...) {
+        fail(err, errlen, "unknown C++ exception");
+    }
+    return -1;
+}
+
+int bm_dlib_detect_cnn(bm_dlib *h, const uint8_t *rgb, int w, int h_, double *out, int max,
+                       char *err, int errlen) {
+    if (h == nullptr || rgb == nullptr || w <= 0 || h_ <= 0 || max < 0) {
+        fail(err, errlen, "bad arguments");
+        return -1;
+    }
+    if (!h->has_cnn) {
+        fail(err, errlen, "CNN detector not loaded");
+        return -1;
+    }
+    try {
+        matrix<rgb_pixel> img;
+        view(rgb, w, h_, img);
+        std::vector<mmod_rect> dets = h->cnn(img);
         int n = int(dets.size());
         for (int i = 0; i < n && i < max; i++) {
             const rectangle &r = dets[i].rect;

@@ -24,6 +24,15 @@ void bm_dlib_close(bm_dlib *h);
 int bm_dlib_detect(bm_dlib *h, const uint8_t *rgb, int w, int h_, double *out, int max,
                    char *err, int errlen);
 
+// bm_dlib_load_cnn loads dlib's CNN (MMOD) face detector (mmod_human_face_detector.dat)
+// for bm_dlib_detect_cnn. It returns 0, or -1 on error.
+int bm_dlib_load_cnn(bm_dlib *h, const char *path, char *err, int errlen);
+
+// bm_dlib_detect_cnn is bm_dlib_detect with the CNN detector, which finds faces the HOG
+// detector misses (turned, tilted, partly covered) at many times its cost.
+int bm_dlib_detect_cnn(bm_dlib *h, const uint8_t *rgb, int w, int h_, double *out, int max,
+                       char *err, int errlen);
+
 // bm_dlib_landmarks fits the 5-point shape predictor in box (left, top, right, bottom)
 // and writes 10 doubles (x0, y0, ..., x4, y4). It returns 0, or -1 on error.
 int bm_dlib_landmarks(bm_dlib *h, const uint8_t *rgb, int w, int h_, const double *box,

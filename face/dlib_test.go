@@ -210,3 +210,39 @@ func goface(t testing.TB, name string) string {
 	}
 	return p
 }
+
+// TestCNNFallback: where the HOG detector finds no face (jimin.jpg, a tilted head), the
+// CNN detector, when its model file is installed, finds the one face.
+func TestCNNFallback(t *testing.T) {
+	p := openTestPipeline(t)
+	if !p.det.(*dlibBackend).hasCNN {
+		t.Skipf("no %s in the model folder", CNNDetectorFile.Name)
+	}
+	img, err := DecodeFile(goface(t, "jimin.jpg"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	faces, err := p.Detect("jimin.jpg", img)
+	if err != nil || len(faces) != 1 {
+		t.Fatalf("jimin.jpg: %d faces, %v", len(faces), err)
+	}
+	if _, _, err := p.Extract("jimin.jpg", img); err != nil {
+		t.Errorf("jimin.jpg: %v", err)
+	}
+}
+
+// TestCorruptCNNModel: the optional CNN detector file, when present, is checked too.
+func TestCorruptCNNModel(t *testing.T) {
+	openTestPipeline(t)
+	dir := t.TempDir()
+	for _, m := range []ModelFile{ShapePredictorFile, ResNetFile} {
+		if err := os.Symlink(filepath.Join(ModelDir(), m.Name), filepath.Join(dir, m.Name)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	os.WriteFile(filepath.Join(dir, CNNDetectorFile.Name), []byte("not a model"), 0o644)
+	_, err := Open(Options{ModelDir: dir})
+	if err == nil || !strings.Contains(err.Error(), CNNDetectorFile.Name) || !strings.Contains(err.Error(), "SHA-256") {
+		t.Errorf("corrupt CNN model: %v", err)
+	}
+}

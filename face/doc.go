@@ -3,8 +3,11 @@
 //
 // The pipeline is a sequence of named stages, each a small function:
 //
-//	decode     JPEG or PNG, with size limits checked on the header (DecodeFile, Decode)
-//	detect     every face with its box and detector score (Detector; dlib's HOG detector)
+//	decode     JPEG or PNG, or the first image of an ISO/IEC 19794-5 face record (JPEG, or
+//	           JPEG 2000 with -tags openjpeg), with size limits checked on the header
+//	           (DecodeFile, Decode, ParseISOFaceRecord)
+//	detect     every face with its box and detector score (Detector; dlib's HOG detector,
+//	           and dlib's CNN detector where HOG finds none, if its model file is there)
 //	landmarks  five points per face: the outer and inner corners of both eyes and the
 //	           base of the nose (dlib's 5-point shape predictor)
 //	align      a similarity transform (rotation, scale, shift) fitted by least squares
@@ -20,6 +23,9 @@
 // ErrNotBuilt, while alignment, quality measures, templates, comparison and 1:N search,
 // which are pure Go, keep working. scripts/setup-face installs the libraries and the
 // model files (into ModelDir), whose SHA-256 is checked when they are loaded.
+//
+// 1:N search (Gallery) is exact: a scan of an int8 copy of the gallery bounds every
+// row's similarity, and the best few hundred are scored again in float32.
 //
 // Scores follow the project's calibrated scale, score = −10·log10(estimated false match
 // rate), fitted on impostor comparisons (see calibration.go). Templates have a versioned

@@ -21,6 +21,9 @@ type ModelFile struct {
 var (
 	ShapePredictorFile = ModelFile{"shape_predictor_5_face_landmarks.dat", "c4b1e9804792707d3a405c2c16a80a20269e6675021f64a41d30fffafbc41888"}
 	ResNetFile         = ModelFile{"dlib_face_recognition_resnet_model_v1.dat", "55533b28a95800a551ba546ba62fe69625c7e95a7061c338adffead08719da30"}
+	// CNNDetectorFile is optional: when it is in the model folder, dlib's CNN (MMOD)
+	// detector looks again at photos where the HOG detector found no face.
+	CNNDetectorFile = ModelFile{"mmod_human_face_detector.dat", "be467b1a76f482693de3b0f6a1ff91d092319be71523d4d4b0628f6a53fcb87a"}
 )
 
 // ModelDir is where model files are looked for: $BIOMESH_FACE_MODELS if set, else
