@@ -7,8 +7,8 @@
 //  2. specular: bright reflections are found by local contrast, masked and filled in;
 //  3. pupil: the darkest sizable disc is located, then its boundary is fitted by Daugman's
 //     integro-differential operator (the circle across which the mean grey level jumps most);
-//  4. limbus: the iris–sclera circle is fitted the same way on two sectors from 45° above
-//     to 75° below the horizontal on either side, with the rise taken as the median over
+//  4. limbus: the iris–sclera circle is fitted the same way on two lateral sectors, within
+//     45° of the horizontal on either side, with the rise taken as the median over
 //     directions, so that eyelids and the edge of the eye opening, which cross only a few
 //     directions, do not pull the circle; the circle must hold the pupil;
 //  5. eyelids: upper and lower lids are fitted as parabolas by the median grey-level step

@@ -38,6 +38,7 @@ type params struct {
 	limbusSectorA    float64 // lateral sectors used: from −limbusSectorA …
 	limbusSectorB    float64 // … to +limbusSectorB radians below the horizontal, on both sides
 	limbusCoarseStep float64 // centre grid step of that search, pixels
+	limbusSpan       float64 // the rise is measured between rings up to this far inside and outside the circle, pixels
 
 	// --- 5. eyelids and eyelashes
 	lidMinContrast float64 // mean grey-level step along an eyelid arc needed to accept it
@@ -102,8 +103,9 @@ var defaultParams = params{
 	limbusOffset:     0.25,
 	limbusOffPx:      3,
 	limbusSectorA:    0.79, // 45°
-	limbusSectorB:    1.31, // 75°
+	limbusSectorB:    0.79, // 45°: further down the lower lid crosses the limbus in many eyes, and the median rise then locks onto an edge inside the iris
 	limbusCoarseStep: 3,    // every shift is within 1.5 pixels of a grid point; the next search covers ±2
+	limbusSpan:       3,
 
 	lidMinContrast: 8,
 	lidMinInside:   25,

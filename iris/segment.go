@@ -496,9 +496,9 @@ func (s *seg) findLimbus() {
 		return c.R >= math.Hypot(c.X-pc.X, c.Y-pc.Y)+pc.R/p.ratioMax*0.9
 	}
 	// Coarse to fine: centres every 2 pixels, then every pixel, then every half pixel.
-	c, _ := s.fitCircleRobust(pc.X, pc.Y, off, p.limbusCoarseStep, rmin, rmax, 1, 3, rg, false, allow)
-	c, _ = s.fitCircleRobust(c.X, c.Y, 2, 1, max(rmin, c.R-4), min(rmax, c.R+4), 1, 3, rg, false, allow)
-	c, d := s.fitCircleRobust(c.X, c.Y, 1, 0.5, max(rmin, c.R-2), min(rmax, c.R+2), 0.5, 3, rg, true, allow)
+	c, _ := s.fitCircleRobust(pc.X, pc.Y, off, p.limbusCoarseStep, rmin, rmax, 1, p.limbusSpan, rg, false, allow)
+	c, _ = s.fitCircleRobust(c.X, c.Y, 2, 1, max(rmin, c.R-4), min(rmax, c.R+4), 1, p.limbusSpan, rg, false, allow)
+	c, d := s.fitCircleRobust(c.X, c.Y, 1, 0.5, max(rmin, c.R-2), min(rmax, c.R+2), 0.5, p.limbusSpan, rg, true, allow)
 	s.iris = Circle{c.X / s.scale, c.Y / s.scale, c.R / s.scale}
 	s.irisContrast = max(0, d)
 }

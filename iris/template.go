@@ -63,7 +63,11 @@ func (t *Template) UsableBits() int {
 //
 // Version 2 (2026-12-02): the strip ends at 80 % of the way to the limbus (was 92 %) and the
 // upper sector beyond 40 % is masked, so codes of version 1 sample a different ring.
-const templateVersion = 2
+//
+// Version 3 (2026-12-02): the limbus is fitted on sectors within 45° of the horizontal (was
+// down to 75° below, where the lower lid often pulled the circle inwards), so the strip of
+// many images spans another ring.
+const templateVersion = 3
 
 var templateMagic = [3]byte{'B', 'I', 'C'}
 
