@@ -140,6 +140,7 @@ func (g *Gallery) Search(probe Template, k int) ([]Hit, error) {
 	if w <= 0 {
 		w = runtime.GOMAXPROCS(0)
 	}
+	k = min(k, g.Len()) // also keeps k+searchWindow from overflowing
 	q := Normalize(probe.Vector)
 	var top []scored
 	if n, win := g.Len(), k+searchWindow; n >= quantisedMinRows && n >= 4*win {

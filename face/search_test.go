@@ -305,6 +305,9 @@ func TestSearchQuantisedExact(t *testing.T) {
 				}
 			}
 		}
+		if hits, err := g.Search(tpls[0], math.MaxInt); err != nil || len(hits) != n {
+			t.Fatalf("k = MaxInt: %d hits, %v", len(hits), err)
+		}
 		rescans := searchRescans.Load() - before
 		t.Logf("%s: %d of %d searches scanned again in float32", set, rescans, probes)
 		switch {
