@@ -10,9 +10,12 @@
 //  4. limbus: the iris–sclera circle is fitted the same way on two lateral sectors, within
 //     45° of the horizontal on either side, with the rise taken as the median over
 //     directions, so that eyelids and the edge of the eye opening, which cross only a few
-//     directions, do not pull the circle; the circle must hold the pupil;
+//     directions, do not pull the circle; the circle must hold the pupil, and its centre
+//     stays within a few pixels of the pupil's (about 8 % of the iris radius), since with
+//     more freedom it slides sideways onto an edge inside the iris;
 //  5. eyelids: upper and lower lids are fitted as parabolas by the median grey-level step
-//     along the arc where it crosses the iris; eyelashes (darker than a level between pupil
+//     along the arc where it crosses the iris, among arcs that leave the middle of the pupil
+//     uncovered (a dense line of lashes is otherwise taken for the lid); eyelashes (darker than a level between pupil
 //     and iris) and residual reflections are masked by grey level, and the 90° sector under
 //     the upper lid is left out beyond 40 % of the way to the limbus, where lashes too thin
 //     or too pale for the grey-level test lie in most images;

@@ -43,6 +43,7 @@ type params struct {
 	// --- 5. eyelids and eyelashes
 	lidMinContrast float64 // mean grey-level step along an eyelid arc needed to accept it
 	lidMinInside   int     // an eyelid arc needs this many samples inside the iris
+	lidPupilClear  float64 // an eyelid arc must pass at least this many pupil radii above (below) the pupil centre
 	lashLevel      float64 // pixels darker than pupil + lashLevel·(iris − pupil) are lashes
 	brightSigmas   float64 // pixels brighter than the iris median by this many robust σ are masked
 	upperSector    float64 // within this angle (radians) of straight up, the iris is left out of the code …
@@ -100,7 +101,7 @@ var defaultParams = params{
 	ratioMin:         0.18,
 	ratioMax:         0.75,
 	irisRMax:         150,
-	limbusOffset:     0.25,
+	limbusOffset:     0.05, // with limbusOffPx and the two refinements (±3 pixels), up to about 8 % of the iris radius: the pupil's physiological decentration; more freedom lets the circle slide sideways onto an edge inside the iris on one side
 	limbusOffPx:      3,
 	limbusSectorA:    0.79, // 45°
 	limbusSectorB:    0.79, // 45°: further down the lower lid crosses the limbus in many eyes, and the median rise then locks onto an edge inside the iris
@@ -109,6 +110,7 @@ var defaultParams = params{
 
 	lidMinContrast: 8,
 	lidMinInside:   25,
+	lidPupilClear:  0.5,
 	lashLevel:      0.45,
 	brightSigmas:   4,
 	upperSector:    0.785, // 45°: the 90° sector under the upper lid, …

@@ -526,6 +526,11 @@ func (s *seg) fitLid(ic, pc Circle, side float64) lid {
 			a := side / (2 * k * ic.R)
 			for t := 0.0; t <= ic.R; t++ {
 				yv := ic.Y - side*(ic.R-t) // from the iris top (bottom) towards its centre
+				// A lid that covered the middle of the pupil would have left no pupil to find:
+				// such an arc is a line of lashes or a crease, not the lid.
+				if side*(pc.Y-(yv+a*(pc.X-xc)*(pc.X-xc))) < p.lidPupilClear*pc.R {
+					continue
+				}
 				diffs = diffs[:0]
 				for x := ic.X - ic.R; x <= ic.X+ic.R; x += 2 {
 					y := yv + a*(x-xc)*(x-xc)

@@ -67,7 +67,11 @@ func (t *Template) UsableBits() int {
 // Version 3 (2026-12-02): the limbus is fitted on sectors within 45° of the horizontal (was
 // down to 75° below, where the lower lid often pulled the circle inwards), so the strip of
 // many images spans another ring.
-const templateVersion = 3
+//
+// Version 4 (2026-12-02): the limbus centre stays within about 8 % of the iris radius of the
+// pupil's (was 25 % of the pupil radius plus 3 pixels) and eyelid arcs must leave the middle
+// of the pupil uncovered.
+const templateVersion = 4
 
 var templateMagic = [3]byte{'B', 'I', 'C'}
 

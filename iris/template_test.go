@@ -44,7 +44,7 @@ func TestTemplateRoundTrip(t *testing.T) {
 		t.Error("round trip changed the template")
 	}
 	stale := append([]byte(nil), b...)
-	for _, v := range []byte{1, 2, templateVersion + 1} { // versions 1 and 2 sampled other rings of the iris
+	for _, v := range []byte{1, 2, 3, templateVersion + 1} { // versions 1 to 3 sampled other rings of the iris
 		stale[3] = v
 		if err := back.UnmarshalBinary(stale); !errors.Is(err, ErrStaleTemplate) {
 			t.Errorf("version %d: %v, want ErrStaleTemplate", v, err)
