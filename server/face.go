@@ -21,6 +21,9 @@ import (
 type faceGallery struct {
 	g   *gallery.Gallery[*face.Template]
 	cmp *face.Comparator // nil without a pipeline: nothing is searched
+	// stale holds the samples whose stored templates are of another model or version, for
+	// extraction anew from their photos (Server.reextract).
+	stale []store.Sample
 }
 
 func newFaceGallery(p *face.Pipeline) (*faceGallery, error) {
@@ -48,6 +51,7 @@ func (g *faceGallery) load(ctx context.Context, st store.Store) (skipped int, er
 		var t face.Template
 		if t.UnmarshalBinary(s.Template) != nil || t.Model != g.cmp.Model() {
 			skipped++
+			g.stale = append(g.stale, store.Sample{ID: s.ID, PersonID: s.PersonID, Position: s.Position})
 			return nil
 		}
 		if _, ok := byPerson[s.PersonID]; !ok {

@@ -1,13 +1,18 @@
 package server
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
+	"io"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"testing"
 
+	"github.com/biomesh/biomesh/audit"
 	"github.com/biomesh/biomesh/face"
+	"github.com/biomesh/biomesh/store"
 )
 
 // TestFace enrols photos of faces and finds a person again from another photo; it runs on
@@ -79,4 +84,44 @@ func TestFace(t *testing.T) {
 	t.Logf("%s → %s (Jimin is %s), face score %.1f", probe, id.Candidates[0].PersonID, jimin, id.Candidates[0].Face)
 	// A group photo cannot enrol one person.
 	n.call("POST", "/v1/persons", map[string]any{"person": map[string]any{"name": "group"}, "samples": []any{faceSample(photo("pristin.jpg"))}}, 422, nil)
+
+	// Templates of another model (as after switching the node's face model) are extracted
+	// anew from the stored photos at start, kept, audited and searched.
+	ctx := context.Background()
+	_, enrolled := n.srv.faces.g.Len()
+	var old []store.TemplateUpdate
+	err = n.st.EachTemplate(ctx, store.Face, func(s store.Sample) error {
+		var tpl face.Template
+		if err := tpl.UnmarshalBinary(s.Template); err != nil {
+			return err
+		}
+		tpl.Model = "an-older-model"
+		b, err := tpl.MarshalBinary()
+		old = append(old, store.TemplateUpdate{SampleID: s.ID, Template: b, Quality: s.Quality})
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := &audit.Entry{User: "test", Role: store.RoleAdmin, Action: "test.other-model", Target: "faces", Result: "ok"}
+	if err := n.st.ReplaceTemplates(ctx, old, a); err != nil {
+		t.Fatal(err)
+	}
+	srv2, err := New(ctx, n.st, Config{Face: p, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, samples := srv2.faces.g.Len(); samples != enrolled || enrolled == 0 {
+		t.Errorf("face gallery after a model change: %d faces, want %d", samples, enrolled)
+	}
+	audited := 0
+	n.st.EachAudit(ctx, 0, func(e *audit.Entry) error {
+		if e.Action == "sample.reextract" {
+			audited++
+		}
+		return nil
+	})
+	if audited != enrolled {
+		t.Errorf("%d audit entries of re-extraction, want %d (one per person with one face)", audited, enrolled)
+	}
 }

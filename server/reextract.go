@@ -1,6 +1,7 @@
 package server
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"runtime"
@@ -8,20 +9,24 @@ import (
 	"time"
 
 	"github.com/biomesh/biomesh/audit"
+	"github.com/biomesh/biomesh/face"
 	"github.com/biomesh/biomesh/gallery"
 	"github.com/biomesh/biomesh/iris"
 	"github.com/biomesh/biomesh/store"
 )
 
-// reextractIrises makes new iris codes, from the stored eye images, for the samples whose
-// stored codes this engine cannot read (an older template version: irisGallery.stale),
-// keeps them in the store (one audited change per person) and puts them in the gallery. It
-// runs at start, on all cores, once: the next start reads the new codes. It returns how many
-// samples got a new code and how many could not (no stored image, or the image fails the
-// quality gates of this engine); those stay out of the gallery.
-func (s *Server) reextractIrises(ctx context.Context) (done, failed int, err error) {
-	stale := s.irises.stale
-	s.irises.stale = nil
+// extractor makes a new template from a stored sample's image and puts it in the gallery
+// once the store keeps it (add); ok is false when the image is unusable by this engine.
+type extractor func(sm *store.Sample) (u store.TemplateUpdate, add func(), ok bool)
+
+// reextract makes new templates, from the stored images, for the samples of one modality
+// whose stored templates this node cannot use (an older template version, or another face
+// model: stale), keeps them in the store (one audited change per person) and puts them in
+// the gallery. It runs at start, on all cores, once: the next start reads the new
+// templates. It returns how many samples got a new template and how many could not (no
+// stored image, or the image fails this engine's quality gates); those stay out of the
+// gallery.
+func (s *Server) reextract(ctx context.Context, what string, stale []store.Sample, ex extractor) (done, failed int, err error) {
 	rep, ok := s.st.(store.TemplateReplacer)
 	if len(stale) == 0 || !ok {
 		return 0, len(stale), nil
@@ -45,7 +50,7 @@ func (s *Server) reextractIrises(ctx context.Context) (done, failed int, err err
 		go func() {
 			defer wg.Done()
 			for pid := range work {
-				d, f, err := s.reextractPerson(ctx, rep, pid, byPerson[pid])
+				d, f, err := s.reextractPerson(ctx, rep, what, pid, byPerson[pid], ex)
 				mu.Lock()
 				done, failed = done+d, failed+f
 				if err != nil && firstErr == nil {
@@ -63,8 +68,8 @@ func (s *Server) reextractIrises(ctx context.Context) (done, failed int, err err
 	return done, failed, firstErr
 }
 
-// reextractPerson extracts new codes for one person's stale iris samples.
-func (s *Server) reextractPerson(ctx context.Context, rep store.TemplateReplacer, pid string, stale []store.Sample) (done, failed int, err error) {
+// reextractPerson makes new templates for one person's stale samples.
+func (s *Server) reextractPerson(ctx context.Context, rep store.TemplateReplacer, what, pid string, stale []store.Sample, ex extractor) (done, failed int, err error) {
 	all, err := s.st.Samples(ctx, pid)
 	if err != nil {
 		return 0, len(stale), fmt.Errorf("person %s: %w", pid, err)
@@ -75,7 +80,7 @@ func (s *Server) reextractPerson(ctx context.Context, rep store.TemplateReplacer
 	}
 	var (
 		updates []store.TemplateUpdate
-		add     []gallery.Sample[*iris.Template]
+		adds    []func()
 	)
 	for _, st := range stale {
 		sm := byID[st.ID]
@@ -83,23 +88,13 @@ func (s *Server) reextractPerson(ctx context.Context, rep store.TemplateReplacer
 			failed++
 			continue
 		}
-		img, err := iris.DecodeImage(sm.Image)
-		if err != nil {
+		u, add, ok := ex(sm)
+		if !ok {
 			failed++
 			continue
 		}
-		t, _, err := iris.Extract(img, &iris.Options{Eye: iris.Eye(sm.Position)})
-		if err != nil {
-			failed++
-			continue
-		}
-		b, err := t.MarshalBinary()
-		if err != nil {
-			failed++
-			continue
-		}
-		updates = append(updates, store.TemplateUpdate{SampleID: sm.ID, Template: b, Quality: int(t.Quality)})
-		add = append(add, gallery.Sample[*iris.Template]{Position: sm.Position, Template: t})
+		updates = append(updates, u)
+		adds = append(adds, add)
 	}
 	if len(updates) == 0 {
 		return 0, failed, nil
@@ -109,10 +104,52 @@ func (s *Server) reextractPerson(ctx context.Context, rep store.TemplateReplacer
 		return 0, len(stale), fmt.Errorf("person %s: %w", pid, err)
 	}
 	a := &audit.Entry{Time: time.Now(), User: "system", Org: p.Org, Role: store.RoleAdmin, Purpose: "engine upgrade",
-		Action: "sample.reextract", Target: pid, Result: fmt.Sprintf("ok: %d iris codes of this engine's version from the stored images", len(updates))}
+		Action: "sample.reextract", Target: pid, Result: fmt.Sprintf("ok: %d %s of this engine from the stored images", len(updates), what)}
 	if err := rep.ReplaceTemplates(ctx, updates, a); err != nil {
 		return 0, len(stale), fmt.Errorf("person %s: %w", pid, err)
 	}
-	s.irises.g.Add(pid, add...)
+	for _, add := range adds {
+		add()
+	}
 	return len(updates), failed, nil
+}
+
+// irisExtractor makes iris codes for the iris gallery.
+func (s *Server) irisExtractor(sm *store.Sample) (store.TemplateUpdate, func(), bool) {
+	img, err := iris.DecodeImage(sm.Image)
+	if err != nil {
+		return store.TemplateUpdate{}, nil, false
+	}
+	t, _, err := iris.Extract(img, &iris.Options{Eye: iris.Eye(sm.Position)})
+	if err != nil {
+		return store.TemplateUpdate{}, nil, false
+	}
+	b, err := t.MarshalBinary()
+	if err != nil {
+		return store.TemplateUpdate{}, nil, false
+	}
+	pid, pos := sm.PersonID, sm.Position
+	return store.TemplateUpdate{SampleID: sm.ID, Template: b, Quality: int(t.Quality)},
+		func() { s.irises.g.Add(pid, gallery.Sample[*iris.Template]{Position: pos, Template: t}) }, true
+}
+
+// faceExtractor makes embeddings of the node's face model for the face gallery. A photo
+// must show one face that passes the quality gates, as at enrolment.
+func (s *Server) faceExtractor(sm *store.Sample) (store.TemplateUpdate, func(), bool) {
+	name := fmt.Sprintf("stored face sample %d", sm.ID)
+	img, err := face.Decode(name, bytes.NewReader(sm.Image))
+	if err != nil {
+		return store.TemplateUpdate{}, nil, false
+	}
+	t, q, err := s.cfg.Face.Extract(name, img)
+	if err != nil {
+		return store.TemplateUpdate{}, nil, false
+	}
+	b, err := t.MarshalBinary()
+	if err != nil {
+		return store.TemplateUpdate{}, nil, false
+	}
+	pid := sm.PersonID
+	return store.TemplateUpdate{SampleID: sm.ID, Template: b, Quality: faceQuality(q)},
+		func() { s.faces.g.Add(pid, gallery.Sample[*face.Template]{Template: &t}) }, true
 }

@@ -164,12 +164,21 @@ func New(ctx context.Context, st store.Store, cfg Config) (*Server, error) {
 	if skipped, err := s.faces.load(ctx, st); err != nil {
 		return nil, fmt.Errorf("loading the face gallery: %w", err)
 	} else if skipped > 0 {
-		c.Logger.Warn("face templates of another model not loaded (re-enrol from the stored photos)", "samples", skipped)
+		done, failed, err := s.reextract(ctx, "face embeddings", s.faces.stale, s.faceExtractor)
+		s.faces.stale = nil
+		if err != nil {
+			return nil, fmt.Errorf("face templates of another model: extracting them anew from the stored photos: %w", err)
+		}
+		c.Logger.Info("face templates of another model extracted anew from the stored photos", "samples", done)
+		if failed > 0 {
+			c.Logger.Warn("face samples of another model left out of the gallery: no stored photo, or it fails this engine's gates (re-enrol them)", "samples", failed)
+		}
 	}
 	if skipped, err := s.irises.load(ctx, st); err != nil {
 		return nil, fmt.Errorf("loading the iris gallery: %w", err)
 	} else if skipped > 0 {
-		done, failed, err := s.reextractIrises(ctx)
+		done, failed, err := s.reextract(ctx, "iris codes", s.irises.stale, s.irisExtractor)
+		s.irises.stale = nil
 		if err != nil {
 			return nil, fmt.Errorf("iris codes of another template version: extracting them anew from the stored images: %w", err)
 		}
