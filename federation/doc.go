@@ -107,9 +107,12 @@
 // makes its message (Node.Message) and the store writes it in the transaction of the
 // change, so it exists exactly when the change does; a crash right after the commit, or a
 // NATS server that is down, delays the events but loses none. The federation node
-// publishes the outbox in commit order (at once after Notify, otherwise within a second;
-// failures are retried, backing off to 10 s) and removes a batch of messages only once
-// every partner's stream has acknowledged their events. An event's ID derives from the
+// publishes the outbox in commit order for each partner (at once after Notify, otherwise
+// within a second): each partner has its cursor, the last message whose events its stream
+// stored, so a partner whose stream refuses (full, say) is held back alone, retried
+// backing off to 10 s, while the others go on; a message is removed once every partner's
+// cursor has passed it. At start the cursors are found again from the last event each
+// stream holds (its ID names the message it came from). An event's ID derives from the
 // change's ID (the encounter ID for an encounter, a random one kept in the message
 // otherwise) and is its JetStream message ID (Nats-Msg-Id), so publishing it again after a
 // crash is dropped as a duplicate by the stream (within 10 minutes) or, later, because the

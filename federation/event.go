@@ -113,6 +113,12 @@ type Event struct {
 // Ref is the reference number under which origin shares a person.
 func Ref(origin, personID string) string { return origin + "/" + personID }
 
+// eventID is the ID of the event a change (by its ID) of origin makes for partner.
+func eventID(origin, change, partner string) string {
+	h := sha256.Sum256([]byte("biomesh-federation-event-id\x00" + origin + "\x00" + change + "\x00" + partner))
+	return hex.EncodeToString(h[:16])
+}
+
 func newID() string {
 	var b [16]byte
 	rand.Read(b[:])
@@ -170,8 +176,7 @@ func (c *Config) Outgoing(ch Change, now time.Time) []*Event {
 		}
 		id := newID()
 		if ch.ID != "" {
-			h := sha256.Sum256([]byte("biomesh-federation-event-id\x00" + c.Node + "\x00" + ch.ID + "\x00" + pt.ID))
-			id = hex.EncodeToString(h[:16])
+			id = eventID(c.Node, ch.ID, pt.ID)
 		}
 		at := now
 		if !ch.Time.IsZero() {

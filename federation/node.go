@@ -86,11 +86,14 @@ type Node struct {
 
 	redelivered atomic.Int64 // events seen again at the sequence they were applied at
 
-	kick           chan struct{}   // Notify: messages wait in the outbox
-	tailRead       bool            // sent was read (outboxLoop only)
-	sent           map[string]bool // IDs of the events the streams stored last, until the outbox's first batch left
+	kick           chan struct{}    // Notify: messages wait in the outbox
+	tailRead       bool             // sent and cursor were read (outboxLoop only, as are they)
+	sent           map[string]bool  // IDs of the events the streams stored last, until every partner is past them
+	cursor         map[string]int64 // by partner: the outbox message whose events its stream stored last
+	retryAt        map[string]time.Time
+	backoff        map[string]time.Duration // by partner, while its stream refuses
 	outboxFailures atomic.Int64
-	outboxSkipped  atomic.Int64 // events found in the streams already (sent)
+	outboxSkipped  atomic.Int64 // at start, deliveries found done already (sent, cursor)
 	// answering orders a follow-up decision's commit and State update against the
 	// publication of its answer (see finish).
 	answering sync.Mutex

@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -127,49 +129,198 @@ func (n *Node) outboxLoop() {
 	}
 }
 
-// drainOutbox publishes every message in the outbox, in commit order, one batch at a time,
-// and removes each batch once all of it is stored in the partners' streams. At start, what
-// the streams hold last is read first, so that what was published before a crash, but not
-// yet removed from the outbox, is not published twice.
+// drainOutbox publishes every message in the outbox, in commit order for each partner:
+// each partner has its cursor (the last message whose events its stream stored), so a
+// partner whose stream refuses is held back alone, and its messages wait for it in the
+// outbox while the others go on. A message is removed once every partner's cursor has
+// passed it. At start, what the streams hold last is read first, so that what was
+// published before a crash, but not yet removed from the outbox, is not published twice.
 func (n *Node) drainOutbox(ctx context.Context) error {
 	ob := n.opts.Outbox
-	for {
-		msgs, err := ob.OutboxMessages(ctx, OutboxTopic, outboxBatch)
-		if err != nil || len(msgs) == 0 {
+	if !n.tailRead {
+		if err := n.readTails(ctx); err != nil {
 			return err
 		}
-		if !n.tailRead {
-			if n.sent, err = n.lastSent(ctx); err != nil {
-				return err
-			}
-			n.tailRead = true
-		}
-		var done []int64
-		for _, m := range msgs {
-			if err := n.publishMessage(ctx, m); err != nil {
-				return errors.Join(err, ob.DeleteOutbox(ctx, done))
-			}
-			done = append(done, m.Seq)
-		}
-		if err := ob.DeleteOutbox(ctx, done); err != nil {
-			return err
-		}
-		n.sent = nil // the streams' tails are needed only until the first batch left again
-		if len(msgs) < outboxBatch {
-			return nil
+		n.tailRead = true
+	}
+	partners := slices.Sorted(maps.Keys(n.links))
+	// A partner whose stream refused is tried again after its back-off (1 s doubling to
+	// 10 s) only, so that the messages it holds back are not read again at every Notify.
+	now := time.Now()
+	var active []string
+	for _, id := range partners {
+		if !now.Before(n.retryAt[id]) {
+			active = append(active, id)
 		}
 	}
+	failed := map[string]error{}
+	defer func() {
+		for _, id := range active {
+			if failed[id] == nil {
+				delete(n.retryAt, id)
+				delete(n.backoff, id)
+				continue
+			}
+			n.backoff[id] = min(max(2*n.backoff[id], time.Second), 10*time.Second)
+			n.retryAt[id] = now.Add(n.backoff[id])
+		}
+	}()
+	if len(active) == 0 {
+		return nil
+	}
+	from := n.minCursor(active)
+	for {
+		msgs, err := ob.OutboxMessagesAfter(ctx, OutboxTopic, from, outboxBatch)
+		if err != nil {
+			return errors.Join(err, failures(failed))
+		}
+		for _, m := range msgs {
+			var out *outgoing
+			prepared := false
+			for _, id := range active {
+				if failed[id] != nil || n.cursor[id] >= m.Seq {
+					continue
+				}
+				if !prepared {
+					if out, err = n.outgoingOf(ctx, m); err != nil {
+						failed[id] = err
+						continue // read again for the next partner, and at the next round
+					}
+					prepared = true
+				}
+				if err := n.deliver(ctx, out, id); err != nil {
+					failed[id] = fmt.Errorf("partner %s: %w", id, err)
+					continue
+				}
+				n.cursor[id] = m.Seq
+			}
+		}
+		if len(msgs) > 0 {
+			from = msgs[len(msgs)-1].Seq
+			if err := n.removeDelivered(ctx, msgs, partners); err != nil {
+				return errors.Join(err, failures(failed))
+			}
+		}
+		if len(msgs) < outboxBatch {
+			break
+		}
+	}
+	if len(failed) == 0 && len(active) == len(partners) {
+		n.sent = nil // every partner is past the streams' tails read at start
+	}
+	return failures(failed)
+}
+
+func failures(failed map[string]error) error {
+	var errs []error
+	for _, id := range slices.Sorted(maps.Keys(failed)) {
+		errs = append(errs, failed[id])
+	}
+	return errors.Join(errs...)
+}
+
+// minCursor is the cursor of the partner furthest behind (0 without partners).
+func (n *Node) minCursor(partners []string) int64 {
+	var low int64
+	for i, id := range partners {
+		if c := n.cursor[id]; i == 0 || c < low {
+			low = c
+		}
+	}
+	return low
+}
+
+// removeDelivered removes the messages of msgs that every partner's cursor has passed.
+func (n *Node) removeDelivered(ctx context.Context, msgs []store.OutboxMessage, partners []string) error {
+	low := n.minCursor(partners)
+	var done []int64
+	for _, m := range msgs {
+		if m.Seq <= low || len(partners) == 0 {
+			done = append(done, m.Seq)
+		}
+	}
+	return n.opts.Outbox.DeleteOutbox(ctx, done)
+}
+
+// readTails reads what each partner's stream stored last: the IDs of its last events
+// (sent), and the cursor, the outbox message that made the very last one (0 when it is
+// no longer in the outbox: then every message left is looked at again for the partner,
+// and sent keeps those it has already from being published twice).
+func (n *Node) readTails(ctx context.Context) error {
+	sent, last, err := n.lastSent(ctx)
+	if err != nil {
+		return err
+	}
+	n.sent, n.cursor = sent, map[string]int64{}
+	n.retryAt, n.backoff = map[string]time.Time{}, map[string]time.Duration{}
+	type answerAt struct {
+		seq int64
+		f   *FollowUp
+	}
+	var (
+		seqs    []int64
+		answers []answerAt
+	)
+	for after := int64(0); len(last) > 0; {
+		msgs, err := n.opts.Outbox.OutboxMessagesAfter(ctx, OutboxTopic, after, 1000)
+		if err != nil {
+			return err
+		}
+		for _, m := range msgs {
+			seqs = append(seqs, m.Seq)
+			var oc outboxChange
+			if json.Unmarshal(m.Payload, &oc) == nil && oc.Kind == KindFollowUp && oc.FollowUp != nil {
+				answers = append(answers, answerAt{m.Seq, oc.FollowUp})
+			}
+			for id, ev := range last {
+				if ev == m.ID || ev == eventID(n.cfg.Node, m.ID, id) {
+					n.cursor[id] = m.Seq
+				}
+			}
+		}
+		if len(msgs) < 1000 {
+			break
+		}
+		after = msgs[len(msgs)-1].Seq
+	}
+	// An answer its partner's stream holds may not be recorded in the State: it is, now,
+	// without publishing it again.
+	isAnswer := map[int64]bool{}
+	for _, a := range answers {
+		isAnswer[a.seq] = true
+		if n.cursor[a.f.Partner] >= a.seq {
+			n.sent[answerID(a.f.ID)] = true
+			if err := n.publishAnswer(ctx, a.f); err != nil {
+				return err
+			}
+		}
+	}
+	// Messages every partner's stream is past were delivered before the crash.
+	low := n.minCursor(slices.Sorted(maps.Keys(n.links)))
+	var done []int64
+	for _, seq := range seqs {
+		for _, c := range n.cursor {
+			if c >= seq && !isAnswer[seq] { // answers counted by answer
+				n.outboxSkipped.Add(1)
+			}
+		}
+		if seq <= low {
+			done = append(done, seq)
+		}
+	}
+	return n.opts.Outbox.DeleteOutbox(ctx, done)
 }
 
 // lastSent returns the IDs of the events each partner's stream stored last, as many as a
-// crash can have left in the outbox after they were stored. JetStream's own de-duplication
-// (by Nats-Msg-Id) covers a window of 10 minutes; this covers a restart any time later.
-func (n *Node) lastSent(ctx context.Context) (map[string]bool, error) {
-	ids := map[string]bool{}
+// crash can have left in the outbox after they were stored, and the ID of each stream's
+// very last event. JetStream's own de-duplication (by Nats-Msg-Id) covers a window of 10
+// minutes; this covers a restart any time later.
+func (n *Node) lastSent(ctx context.Context) (ids map[string]bool, last map[string]string, err error) {
+	ids, last = map[string]bool{}, map[string]string{}
 	for id, l := range n.links {
 		s, err := l.js.Stream(ctx, outStream(n.cfg.Node))
 		if err != nil {
-			return nil, fmt.Errorf("stream %s for %s: %w", outStream(n.cfg.Node), id, err)
+			return nil, nil, fmt.Errorf("stream %s for %s: %w", outStream(n.cfg.Node), id, err)
 		}
 		st := s.CachedInfo().State
 		for seq := st.LastSeq; seq >= st.FirstSeq && seq > 0 && st.LastSeq-seq < 2*outboxBatch; seq-- {
@@ -179,45 +330,85 @@ func (n *Node) lastSent(ctx context.Context) (map[string]bool, error) {
 			}
 			if h := m.Header.Get(nats.MsgIdHdr); h != "" {
 				ids[h] = true
+				if _, ok := last[id]; !ok {
+					last[id] = h
+				}
 			}
 		}
 	}
-	return ids, nil
+	return ids, last, nil
 }
 
-// publishMessage publishes the events of one outbox message. A message this node cannot
-// read is logged and dropped: kept, it would hold back every message behind it.
-func (n *Node) publishMessage(ctx context.Context, m store.OutboxMessage) error {
+// outgoing is what one outbox message sends: events by partner, or the answer to a
+// follow-up request (for answer.Partner).
+type outgoing struct {
+	events map[string][]*Event
+	answer *FollowUp
+}
+
+// outgoingOf makes the events of one outbox message, with the records as the store holds
+// them now; nil when it sends nothing. A message this node cannot read is logged and
+// dropped: kept, it would hold back every message behind it.
+func (n *Node) outgoingOf(ctx context.Context, m store.OutboxMessage) (*outgoing, error) {
 	var oc outboxChange
 	if err := json.Unmarshal(m.Payload, &oc); err == nil && oc.Kind == KindFollowUp {
 		if oc.FollowUp == nil || oc.FollowUp.Direction != Incoming || !oc.FollowUp.State.decided() {
 			n.log.Error("federation: outbox message dropped", "id", m.ID, "err", "follow-up answer without a decided request")
-			return nil
+			return nil, nil
 		}
-		pctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-		defer cancel()
-		return n.publishAnswer(pctx, oc.FollowUp)
+		return &outgoing{answer: oc.FollowUp}, nil
 	}
 	ch, err := n.changeOf(ctx, m)
 	var bad *malformedMessage
 	switch {
 	case errors.As(err, &bad):
 		n.log.Error("federation: outbox message dropped", "id", m.ID, "err", err)
-		return nil
+		return nil, nil
 	case err != nil:
-		return err
+		return nil, err
 	case ch == nil:
-		return nil // the person is gone; the deletion or merge has its own message
+		return nil, nil // the person is gone; the deletion or merge has its own message
 	}
+	out := &outgoing{events: map[string][]*Event{}}
 	for _, ev := range n.cfg.Outgoing(*ch, n.now()) {
+		out.events[ev.To] = append(out.events[ev.To], ev)
+	}
+	return out, nil
+}
+
+// deliver stores what an outbox message sends one partner in that partner's stream.
+func (n *Node) deliver(ctx context.Context, out *outgoing, partner string) error {
+	if out == nil {
+		return nil
+	}
+	pctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	if out.answer != nil {
+		if out.answer.Partner != partner {
+			return nil
+		}
+		return n.publishAnswer(pctx, out.answer)
+	}
+	for _, ev := range out.events[partner] {
 		if n.sent[ev.ID] {
 			n.outboxSkipped.Add(1)
 			continue
 		}
-		pctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-		err := n.send(pctx, ev)
-		cancel()
-		if err != nil {
+		if err := n.send(pctx, ev); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// publishMessage publishes the events of one outbox message to every partner.
+func (n *Node) publishMessage(ctx context.Context, m store.OutboxMessage) error {
+	out, err := n.outgoingOf(ctx, m)
+	if err != nil {
+		return err
+	}
+	for _, id := range slices.Sorted(maps.Keys(n.links)) {
+		if err := n.deliver(ctx, out, id); err != nil {
 			return err
 		}
 	}

@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nats-io/nats.go/jetstream"
+
 	"github.com/biomesh/biomesh/audit"
 	"github.com/biomesh/biomesh/store"
 )
@@ -309,4 +311,87 @@ func TestOutboxThroughput(t *testing.T) {
 	border.events = border.events[:0] // checked above; checkOnce counts what follows
 	border.mu.Unlock()
 	checkOnce(t, border, 0)
+}
+
+// refuse makes the stream of what tn sends partner refuse new events (on) or take them
+// again (off), as a full stream or a broken disk would.
+func (tn *testNode) refuse(partner string, on bool) {
+	tn.t.Helper()
+	ctx := context.Background()
+	l := tn.links[partner]
+	s, err := l.js.Stream(ctx, outStream(tn.id))
+	if err != nil {
+		tn.t.Fatal(err)
+	}
+	cfg := s.CachedInfo().Config
+	cfg.MaxMsgs, cfg.Discard = -1, jetstream.DiscardOld
+	if on {
+		cfg.MaxMsgs, cfg.Discard = int64(s.CachedInfo().State.Msgs), jetstream.DiscardNew
+	}
+	if _, err := l.js.UpdateStream(ctx, cfg); err != nil {
+		tn.t.Fatal(err)
+	}
+}
+
+// Order is kept per partner: a partner whose stream refuses is held back alone, and gets
+// its events in order when it takes them again, or after a restart; the others are not
+// held, and get nothing twice after the restart.
+func TestOutboxPartnerRefuses(t *testing.T) {
+	w := newWorld(t, "hq", "border", "hub")
+	w.link("border", "hq", "", nil, []Agreement{alertOnly()})
+	w.link("hub", "hq", "", nil, []Agreement{alertOnly()})
+	hq, border, hub := w.start("hq"), w.start("border"), w.start("hub")
+	border.waitLinked("hq")
+	hub.waitLinked("hq")
+	hq.waitLinked("border", "hub")
+	n := hq.Node
+	hq.enrolShared(n, "P-0")
+	border.wait(1, 10*time.Second)
+	hub.wait(1, 10*time.Second)
+	inOrder := func(evs []*Event, from int) {
+		t.Helper()
+		for i, ev := range evs {
+			if want := fmt.Sprintf("hq/P-%d", from+i); ev.Ref != want {
+				t.Fatalf("event %d: %s, want %s", i, ev.Ref, want)
+			}
+		}
+	}
+
+	hq.refuse("border", true)
+	for i := 1; i <= 5; i++ {
+		hq.enrolShared(n, fmt.Sprintf("P-%d", i))
+	}
+	inOrder(hub.wait(5, 10*time.Second), 1)
+	border.quiet(500 * time.Millisecond)
+	if got := hq.outboxLen(); got != 5 {
+		t.Fatalf("outbox holds %d, want the 5 border has not taken", got)
+	}
+	if hq.outboxFailures.Load() == 0 {
+		t.Error("no failure counted for border's refusals")
+	}
+	hq.refuse("border", false)
+	inOrder(border.wait(5, 20*time.Second), 1)
+	for deadline := time.Now().Add(10 * time.Second); hq.outboxLen() != 0; time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("outbox holds %d", hq.outboxLen())
+		}
+	}
+
+	// Held back again, then hq restarts: hub is not sent again what it has.
+	hq.refuse("border", true)
+	for i := 6; i <= 10; i++ {
+		hq.enrolShared(n, fmt.Sprintf("P-%d", i))
+	}
+	inOrder(hub.wait(5, 10*time.Second), 6)
+	border.quiet(300 * time.Millisecond)
+	hq.stop()
+	hq.restart() // its streams set up again: border's takes events again
+	inOrder(border.wait(5, 20*time.Second), 6)
+	for deadline := time.Now().Add(10 * time.Second); hq.outboxLen() != 0; time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("outbox holds %d", hq.outboxLen())
+		}
+	}
+	checkOnce(t, hub, 11)
+	checkOnce(t, border, 11)
 }

@@ -254,6 +254,9 @@ type Outbox interface {
 	// OutboxMessages returns up to limit messages of a topic (100 when limit ≤ 0), in
 	// commit order.
 	OutboxMessages(ctx context.Context, topic string, limit int) ([]OutboxMessage, error)
+	// OutboxMessagesAfter is OutboxMessages from the message after Seq after on: a
+	// deliverer with several destinations reads past what one of them holds back.
+	OutboxMessagesAfter(ctx context.Context, topic string, after int64, limit int) ([]OutboxMessage, error)
 	// DeleteOutbox removes delivered messages (by Seq); absent ones are ignored.
 	DeleteOutbox(ctx context.Context, seqs []int64) error
 	// AppendOutbox writes messages that follow from a decision the store keeps no record

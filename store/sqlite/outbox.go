@@ -39,10 +39,15 @@ func (db *DB) AppendOutbox(ctx context.Context, a *audit.Entry, out ...store.Out
 
 // OutboxMessages implements store.Outbox.
 func (db *DB) OutboxMessages(ctx context.Context, topic string, limit int) ([]store.OutboxMessage, error) {
+	return db.OutboxMessagesAfter(ctx, topic, 0, limit)
+}
+
+// OutboxMessagesAfter implements store.Outbox.
+func (db *DB) OutboxMessagesAfter(ctx context.Context, topic string, after int64, limit int) ([]store.OutboxMessage, error) {
 	if limit <= 0 {
 		limit = 100
 	}
-	rows, err := db.r.QueryContext(ctx, `SELECT seq, id, topic, payload, created FROM outbox WHERE topic = ? ORDER BY seq LIMIT ?`, topic, limit)
+	rows, err := db.r.QueryContext(ctx, `SELECT seq, id, topic, payload, created FROM outbox WHERE topic = ? AND seq > ? ORDER BY seq LIMIT ?`, topic, after, limit)
 	if err != nil {
 		return nil, fmt.Errorf("outbox %s: %w", topic, err)
 	}

@@ -65,6 +65,9 @@ func TestOutbox(t *testing.T) {
 	if got, _ = db.OutboxMessages(ctx, "federation", 1); len(got) != 1 || got[0].ID != "m2" {
 		t.Fatalf("after delete, first of limit 1: %+v", got)
 	}
+	if after, _ := db.OutboxMessagesAfter(ctx, "federation", got[0].Seq, 0); len(after) != 1 || after[0].ID != "E-1" {
+		t.Fatalf("after m2: %+v", after)
+	}
 	if err := db.SetWatch(ctx, "P-1", store.Watch{Level: store.WatchNone}, entry("watch.set", "P-1"), store.OutboxMessage{Topic: "federation"}); err == nil || errors.Is(err, store.ErrConflict) {
 		t.Fatalf("message without ID: %v", err)
 	}
