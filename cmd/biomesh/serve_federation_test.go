@@ -160,7 +160,14 @@ func TestServeFederatedSurvivesSIGKILL(t *testing.T) {
 			missing = append(missing, id)
 		}
 	}
-	t.Logf("hq killed with %d enrolments acknowledged (%d shared), %d of them not yet at border", len(acked), shared, len(missing))
+	pending := -1
+	if st, err := sqlite.Open(filepath.Join(hqDir, "data", "biomesh.db")); err == nil {
+		ms, _ := st.OutboxMessages(context.Background(), federation.OutboxTopic, 100000)
+		pending = len(ms)
+		st.Close()
+	}
+	t.Logf("hq killed with %d enrolments acknowledged (%d shared), %d of them not yet at border, %d messages left in its outbox",
+		len(acked), shared, len(missing), pending)
 
 	t1 := time.Now()
 	hq = startServe(t, hqDir, hqArgs...)
