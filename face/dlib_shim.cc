@@ -83,6 +83,21 @@ struct bm_dlib {
     bool has_cnn = false;
 };
 
+// put_boxes writes up to max detections as (left, top, right, bottom, confidence), the
+// right and bottom edges exclusive, and returns how many there were.
+template <class D> static int put_boxes(const std::vector<D> &dets, double *out, int max) {
+    int n = int(dets.size());
+    for (int i = 0; i < n && i < max; i++) {
+        const rectangle &r = dets[i].rect;
+        out[5 * i + 0] = r.left();
+        out[5 * i + 1] = r.top();
+        out[5 * i + 2] = r.right() + 1;
+        out[5 * i + 3] = r.bottom() + 1;
+        out[5 * i + 4] = dets[i].detection_confidence;
+    }
+    return n;
+}
+
 extern "C" {
 
 bm_dlib *bm_dlib_open(const char *shape_path, const char *net_path, char *err, int errlen) {
@@ -123,16 +138,7 @@ int bm_dlib_detect(bm_dlib *h, const uint8_t *rgb, int w, int h_, double *out, i
         view(rgb, w, h_, img);
         std::vector<rect_detection> dets;
         h->detector(img, dets, 0.0);
-        int n = int(dets.size());
-        for (int i = 0; i < n && i < max; i++) {
-            const rectangle &r = dets[i].rect;
-            out[5 * i + 0] = r.left();
-            out[5 * i + 1] = r.top();
-            out[5 * i + 2] = r.right() + 1;
-            out[5 * i + 3] = r.bottom() + 1;
-            out[5 * i + 4] = dets[i].detection_confidence;
-        }
-        return n;
+        return put_boxes(dets, out, max);
     } catch (const std::exception &e) {
         fail(err, errlen, e.what());
     } catch (...) {
@@ -171,17 +177,7 @@ int bm_dlib_detect_cnn(bm_dlib *h, const uint8_t *rgb, int w, int h_, double *ou
     try {
         matrix<rgb_pixel> img;
         view(rgb, w, h_, img);
-        std::vector<mmod_rect> dets = h->cnn(img);
-        int n = int(dets.size());
-        for (int i = 0; i < n && i < max; i++) {
-            const rectangle &r = dets[i].rect;
-            out[5 * i + 0] = r.left();
-            out[5 * i + 1] = r.top();
-            out[5 * i + 2] = r.right() + 1;
-            out[5 * i + 3] = r.bottom() + 1;
-            out[5 * i + 4] = dets[i].detection_confidence;
-        }
-        return n;
+        return put_boxes(h->cnn(img), out, max);
     } catch (const std::exception &e) {
         fail(err, errlen, e.what());
     } catch (...) {
