@@ -125,7 +125,7 @@ func (g *Gallery[C]) Search(probe []Probe[C], k int) ([]Candidate, error) {
 	defer g.mu.RUnlock()
 	workers := min(runtime.GOMAXPROCS(0), max(1, len(g.subjects)/64))
 	var next int64
-	const chunk = 256
+	const chunk = 64 // subjects per claim: small, so that the workers finish together
 	results := make([][]Candidate, workers)
 	var wg sync.WaitGroup
 	var mu sync.Mutex
