@@ -1,7 +1,6 @@
 package server
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"runtime"
@@ -114,42 +113,27 @@ func (s *Server) reextractPerson(ctx context.Context, rep store.TemplateReplacer
 	return len(updates), failed, nil
 }
 
-// irisExtractor makes iris codes for the iris gallery.
+// irisExtractor makes iris codes for the iris gallery, through the enrolment's own decoding
+// and quality gates (decodeIris).
 func (s *Server) irisExtractor(sm *store.Sample) (store.TemplateUpdate, func(), bool) {
-	img, err := iris.DecodeImage(sm.Image)
-	if err != nil {
-		return store.TemplateUpdate{}, nil, false
-	}
-	t, _, err := iris.Extract(img, &iris.Options{Eye: iris.Eye(sm.Position)})
-	if err != nil {
-		return store.TemplateUpdate{}, nil, false
-	}
-	b, err := t.MarshalBinary()
-	if err != nil {
-		return store.TemplateUpdate{}, nil, false
-	}
-	pid, pos := sm.PersonID, sm.Position
-	return store.TemplateUpdate{SampleID: sm.ID, Template: b, Quality: int(t.Quality)},
-		func() { s.irises.g.Add(pid, gallery.Sample[*iris.Template]{Position: pos, Template: t}) }, true
-}
-
-// faceExtractor makes embeddings of the node's face model for the face gallery. A photo
-// must show one face that passes the quality gates, as at enrolment.
-func (s *Server) faceExtractor(sm *store.Sample) (store.TemplateUpdate, func(), bool) {
-	name := fmt.Sprintf("stored face sample %d", sm.ID)
-	img, err := face.Decode(name, bytes.NewReader(sm.Image))
-	if err != nil {
-		return store.TemplateUpdate{}, nil, false
-	}
-	t, q, err := s.cfg.Face.Extract(name, img)
-	if err != nil {
-		return store.TemplateUpdate{}, nil, false
-	}
-	b, err := t.MarshalBinary()
-	if err != nil {
+	pos := sm.Position
+	var out sample
+	if decodeIris(fmt.Sprintf("stored iris sample %d", sm.ID), &sampleIn{Image: sm.Image, Position: &pos}, &out) != nil || out.iris == nil {
 		return store.TemplateUpdate{}, nil, false
 	}
 	pid := sm.PersonID
-	return store.TemplateUpdate{SampleID: sm.ID, Template: b, Quality: faceQuality(q)},
-		func() { s.faces.g.Add(pid, gallery.Sample[*face.Template]{Template: &t}) }, true
+	return store.TemplateUpdate{SampleID: sm.ID, Template: out.rec.Template, Quality: out.rec.Quality},
+		func() { s.irises.g.Add(pid, gallery.Sample[*iris.Template]{Position: pos, Template: out.iris}) }, true
+}
+
+// faceExtractor makes embeddings of the node's face model for the face gallery, through the
+// enrolment's own decoding and gates (decodeFace): one face that passes the quality gates.
+func (s *Server) faceExtractor(sm *store.Sample) (store.TemplateUpdate, func(), bool) {
+	var out sample
+	if s.decodeFace(fmt.Sprintf("stored face sample %d", sm.ID), &sampleIn{Image: sm.Image}, &out, true) != nil || out.face == nil {
+		return store.TemplateUpdate{}, nil, false
+	}
+	pid := sm.PersonID
+	return store.TemplateUpdate{SampleID: sm.ID, Template: out.rec.Template, Quality: out.rec.Quality},
+		func() { s.faces.g.Add(pid, gallery.Sample[*face.Template]{Template: out.face}) }, true
 }
