@@ -20,7 +20,7 @@ type Probe struct {
 	hull    []point
 	hullL   []float32 // length of hull edge i → i+1
 	pmot    []pmotion // per edge, what its motions need
-	offsets []uint32  // CSR: entries of key k are entries[offsets[k]:offsets[k+1]]
+	offsets []uint16  // CSR: entries of key k are entries[offsets[k]:offsets[k+1]] (fewer than maxEntries)
 	entries []tableEntry
 }
 
@@ -75,14 +75,14 @@ func Prepare(t *fingerprint.Template) *Probe {
 		p.pmot[i] = pmotion{e.v, e.mx, e.my}
 	}
 	nk := distBuckets * params.angleBins * params.angleBins
-	counts := make([]uint32, nk+1)
+	counts := make([]uint16, nk+1)
 	p.forEachKey(func(k, _ int) { counts[k+1]++ })
 	for k := 1; k <= nk; k++ {
 		counts[k] += counts[k-1]
 	}
 	p.offsets = counts
 	p.entries = make([]tableEntry, counts[nk])
-	fill := make([]uint32, nk)
+	fill := make([]uint16, nk)
 	copy(fill, counts[:nk])
 	p.forEachKey(func(k, e int) {
 		pe := &p.edges[e]
@@ -99,6 +99,13 @@ func Prepare(t *fingerprint.Template) *Probe {
 	})
 	return p
 }
+
+// maxEntries bounds a probe's table entries: every edge of every minutia in every bucket
+// its tolerances reach (TestParams checks that it fits the uint16 offsets, which keeps the
+// offset table small in the caches during the look-ups).
+var maxEntries = params.maxMinutiae * params.neighbours *
+	(int(2*distTol(params.maxEdge)/params.distBucket) + 2) *
+	(int(2*params.angleTol*angleScale) + 2) * (int(2*params.angleTol*angleScale) + 2)
 
 // forEachKey calls f for every (bucket key, edge) such that a gallery edge falling in that
 // bucket may lie within tolerance of the probe edge.
@@ -127,7 +134,7 @@ type scratch struct {
 	votes  []uint16   // per peak, probe minutia × candidate minutia
 	voted  [][]int32  // per peak, the cells with a vote, as i*nc+j, in the order first voted
 	pairsV [][]uint16 // the same cells as i<<8 | j
-	pairs  []pairing
+	pairs  []uint64   // pairing keys
 	moved  []moved
 	match  []int
 	hits   []edgeHit
@@ -283,10 +290,16 @@ type moved struct {
 	x, y, tol, dir float32
 }
 
-// pairing is a candidate pair of the consolidation; 12 bytes, as the pairs are sorted.
-type pairing struct {
-	i, j int32
-	cost float32
+// pairKey packs a candidate pair of the consolidation into one sortable number: the bits
+// of its cost (a non-negative float32, whose bits order as the numbers do), then the probe
+// and candidate minutiae (each < 256). Sorting the keys orders the pairs cheapest first,
+// ties by (i, j), whatever the order they were found in.
+func pairKey(cost float32, i, j int) uint64 {
+	return uint64(math.Float32bits(cost))<<16 | uint64(i)<<8 | uint64(j)
+}
+
+func pairOf(k uint64) (cost float32, i, j int) {
+	return math.Float32frombits(uint32(k >> 16)), int(k >> 8 & 0xff), int(k & 0xff)
 }
 
 var scratchPool = sync.Pool{New: func() any { return new(scratch) }}
@@ -797,8 +810,7 @@ func (p *Probe) pair(c *cand, t *transform, s *scratch) int {
 		tol := params.pairTolAbs + params.pairTolRel*dc
 		mv[i] = moved{x: q.x, y: q.y, tol: tol, dir: m.dir + t.rot}
 	}
-	// Candidate minutiae within tol of each, in their order by x (k), from the grid cells
-	// that can hold them (1 px of margin in y absorbs rounding).
+	// Candidate minutiae within tol of each, from the grid cells that can hold them (1 px of margin in y absorbs rounding).
 	g := &c.grid
 	for i := range mv {
 		q := &mv[i]
@@ -808,7 +820,6 @@ func (p *Probe) pair(c *cand, t *transform, s *scratch) int {
 		if x1 < g.ox || cx0 > cx1 || cy0 > cy1 || q.y+q.tol+1 < g.oy {
 			continue
 		}
-		first := len(s.pairs)
 		for cy := cy0; cy <= cy1; cy++ {
 			row := cy * g.w
 			for _, k := range g.items[g.off[row+cx0]:g.off[row+cx1+1]] {
@@ -828,32 +839,22 @@ func (p *Probe) pair(c *cand, t *transform, s *scratch) int {
 				if da > params.pairAngle {
 					continue
 				}
-				s.pairs = append(s.pairs, pairing{int32(i), int32(k), d/q.tol + da/params.pairAngle})
+				s.pairs = append(s.pairs, pairKey(d/q.tol+da/params.pairAngle, i, int(cm.j)))
 			}
-		}
-		// Rows are visited one after the other: put this minutia's pairs in ascending k, then
-		// name the candidate minutiae by their index.
-		ps := s.pairs[first:]
-		for a := 1; a < len(ps); a++ {
-			for b := a; b > 0 && ps[b].j < ps[b-1].j; b-- {
-				ps[b], ps[b-1] = ps[b-1], ps[b]
-			}
-		}
-		for a := range ps {
-			ps[a].j = c.sx[ps[a].j].j
 		}
 	}
-	slices.SortFunc(s.pairs, func(a, b pairing) int { return compare32(a.cost, b.cost) })
+	slices.Sort(s.pairs)
 	s.match = resetInts(s.match, len(p.m))
 	s.usedC = resetBools(s.usedC, len(c.m))
 	s.closeness = 0
 	n := 0
-	for _, pr := range s.pairs {
-		if s.match[pr.i] >= 0 || s.usedC[pr.j] {
+	for _, k := range s.pairs {
+		cost, i, j := pairOf(k)
+		if s.match[i] >= 0 || s.usedC[j] {
 			continue
 		}
-		s.match[pr.i], s.usedC[pr.j] = int(pr.j), true
-		s.closeness += 1 - pr.cost/2
+		s.match[i], s.usedC[j] = j, true
+		s.closeness += 1 - cost/2
 		n++
 	}
 	return n

@@ -275,6 +275,9 @@ func TestParams(t *testing.T) {
 	if want := math.Float32bits(houghT - 1); houghLast != want {
 		t.Errorf("houghLast = %#x, want %#x", houghLast, want)
 	}
+	if maxEntries > math.MaxUint16 {
+		t.Errorf("a probe may have %d table entries: more than its uint16 offsets hold", maxEntries)
+	}
 }
 
 // The disc shortcut of hullTest must never change a verdict of the edge tests.
