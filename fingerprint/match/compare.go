@@ -442,8 +442,10 @@ func (p *Probe) rawWith(c *cand, s *scratch) float64 {
 	// The best seeds by the quick count get the full consolidation; a later finalist only
 	// when its quick count comes within finalistRatio of the first's. When even the best seed
 	// gathers fewer than minQuick agreeing voted pairs the comparison is an impostor for any
-	// practical threshold, and the consolidation is skipped.
-	if finalists[0].n < params.minQuick {
+	// practical threshold, and the consolidation is skipped. Chance agreements grow with the
+	// number of minutia pairs, so large templates (np·nc ≥ largePairs, about 35 minutiae
+	// each) need one more.
+	if finalists[0].n < params.minQuick+b2i(np*nc >= params.largePairs) {
 		return 0
 	}
 	for x, f := range finalists {

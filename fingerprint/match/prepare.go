@@ -81,7 +81,8 @@ var params = struct {
 	rotPeaks      int     // rotation histogram peaks tried
 	finalists     int     // seeds, best by a quick count of agreeing voted pairs, given the full consolidation
 	finalistRatio float32 // a later finalist is consolidated only if its quick count is at least this fraction of the first's
-	minQuick      int     // below this many agreeing voted pairs for the best seed, the raw score is 0
+	minQuick      int     // below this many agreeing voted pairs for the best seed, the raw score is 0 …
+	largePairs    int     // … and below minQuick+1 when the two templates make at least this many minutia pairs
 	refits        int     // least-squares refits of a finalist's alignment (each followed by a new pairing)
 	pairTolAbs    float32 // pairing distance tolerance after alignment: pairTolAbs + pairTolRel·(distance from seed)
 	pairTolRel    float32
@@ -104,6 +105,7 @@ var params = struct {
 	finalists:     2,
 	finalistRatio: 0.8,
 	minQuick:      5,
+	largePairs:    1200,
 	refits:        2,
 	pairTolAbs:    12,
 	pairTolRel:    0.06,
