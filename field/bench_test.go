@@ -9,6 +9,7 @@ import (
 	"context"
 	"fmt"
 	"runtime"
+	"slices"
 	"sync"
 	"syscall"
 	"testing"
@@ -201,9 +202,12 @@ func BenchmarkCheck10k(b *testing.B) {
 		hits, checks := 0, 0
 		b.ResetTimer()
 		c0 = cpuTime()
+		var lat latencies
 		for b.Loop() {
 			k := checks % len(probes)
+			t := time.Now()
 			res, err := m.Check(probes[k])
+			lat = append(lat, time.Since(t))
 			if err != nil {
 				b.Fatal(err)
 			}
@@ -218,6 +222,7 @@ func BenchmarkCheck10k(b *testing.B) {
 		b.ReportMetric(float64(openCPU.Milliseconds()), "open-cpu-ms")
 		b.ReportMetric(float64(cpu.Microseconds())/float64(checks)/1000, "cpu-ms/op")
 		b.ReportMetric(float64(hits)/float64(checks), "hit-rate")
+		lat.report(b)
 		m.Close()
 	})
 	// The resident kit, asked on its unix socket as a hand-held app would: a check is the
@@ -255,9 +260,12 @@ func BenchmarkCheck10k(b *testing.B) {
 		hits, checks := 0, 0
 		b.ResetTimer()
 		c0 = cpuTime()
+		var lat latencies
 		for b.Loop() {
 			k := checks % len(probes)
+			t := time.Now()
 			r, err := field.Ask(ctx, field.DefaultSocket(kit), field.Request{Fingers: probes[k], Place: "bench"})
+			lat = append(lat, time.Since(t))
 			if err != nil {
 				b.Fatal(err)
 			}
@@ -275,7 +283,21 @@ func BenchmarkCheck10k(b *testing.B) {
 		b.ReportMetric(warm.Seconds(), "warm-s")
 		b.ReportMetric(float64(cpu.Microseconds())/float64(checks)/1000, "cpu-ms/op")
 		b.ReportMetric(float64(hits)/float64(checks), "hit-rate")
+		lat.report(b)
 	})
+}
+
+// latencies are the wall times of a benchmark's operations.
+type latencies []time.Duration
+
+// report adds their median and 95th percentile, in ms, to the benchmark's metrics.
+func (l latencies) report(b *testing.B) {
+	if len(l) == 0 {
+		return
+	}
+	slices.Sort(l)
+	b.ReportMetric(float64(l[len(l)/2].Microseconds())/1000, "p50-ms")
+	b.ReportMetric(float64(l[len(l)*95/100].Microseconds())/1000, "p95-ms")
 }
 
 // BenchmarkSync10k syncs 10,000 encounters queued offline (two probe fingers each; one in
