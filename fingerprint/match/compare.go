@@ -516,10 +516,32 @@ func (p *Probe) motions(s *scratch) {
 	if cap(s.hits) < len(s.agree) {
 		s.hits = make([]edgeHit, len(s.agree))
 	}
-	hits := s.hits[:len(s.agree)]
-	cedges, pedges := s.cedges, p.pmot
+	nh := motionHits(s.agree, s.cedges, p.pmot, s.hits[:len(s.agree)])
+	hits := s.hits[:nh]
+	hough := s.hough
+	if cap(s.touched) < nh {
+		s.touched = make([]uint16, nh)
+	}
+	touched := s.touched[:nh]
+	m, nt := uint16(0), 0
+	for _, h := range hits {
+		hough[h.cell()]++
+		v := hough[h.cell()]
+		m = max(m, v)
+		touched[nt] = uint16(h.cell())
+		nt += b2i(v == 1)
+	}
+	s.maxCount = m
+	s.touched = touched[:nt]
+	s.hits = hits
+}
+
+// motionsGo is motionHits in Go: it writes to hits, in order, the agreements whose motion
+// falls in the histogram, and returns their number.
+func motionsGo(agree []agreement, cedges []cedge, pedges []pmotion, hits []edgeHit) int {
+	hits = hits[:len(agree)]
 	nh := 0
-	for _, ag := range s.agree {
+	for _, ag := range agree {
 		ce := &cedges[ag>>16]
 		pe := &pedges[ag&0xffff]
 		rot := addTurnIfNegative(ce.v - pe.v)
@@ -536,22 +558,7 @@ func (p *Probe) motions(s *scratch) {
 		// (a negative number, NaN or infinity compares above). The same for fy.
 		nh += b2i(math.Float32bits(fx-0.5) < houghLast) & b2i(math.Float32bits(fy-0.5) < houghLast)
 	}
-	hough := s.hough
-	if cap(s.touched) < nh {
-		s.touched = make([]uint16, nh)
-	}
-	touched := s.touched[:nh]
-	m, nt := uint16(0), 0
-	for _, h := range hits[:nh] {
-		hough[h.cell()]++
-		v := hough[h.cell()]
-		m = max(m, v)
-		touched[nt] = uint16(h.cell())
-		nt += b2i(v == 1)
-	}
-	s.maxCount = m
-	s.touched = touched[:nt]
-	s.hits = hits[:nh]
+	return nh
 }
 
 // quickCount aligns by the seed pair (i0, j0) and counts the voted pairs (i<<8 | j) that
