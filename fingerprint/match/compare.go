@@ -20,7 +20,7 @@ type Probe struct {
 	hull    []point
 	hullL   []float32 // length of hull edge i → i+1
 	pmot    []pmotion // per edge, what its motions need
-	offsets []uint16  // CSR: entries of key k are entries[offsets[k]:offsets[k+1]] (fewer than maxEntries)
+	offsets []uint16  // CSR: entries of key k are entries[offsets[k]:offsets[k+1]] (at most maxEntries)
 	entries []tableEntry
 }
 
@@ -819,7 +819,8 @@ func (p *Probe) pair(c *cand, t *transform, s *scratch) int {
 		tol := params.pairTolAbs + params.pairTolRel*dc
 		mv[i] = moved{x: q.x, y: q.y, tol: tol, dir: m.dir + t.rot}
 	}
-	// Candidate minutiae within tol of each, from the grid cells that can hold them (1 px of margin in y absorbs rounding).
+	// Candidate minutiae within tol of each, from the grid cells that can hold them (1 px of
+	// margin in y absorbs rounding).
 	g := &c.grid
 	for i := range mv {
 		q := &mv[i]

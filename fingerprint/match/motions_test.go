@@ -36,9 +36,6 @@ func TestMotionHits(t *testing.T) {
 		got := make([]edgeHit, len(agree))
 		nw := motionsGo(agree, cedges, pedges, want)
 		ng := motionHits(agree, cedges, pedges, got)
-		if round < 3 {
-			t.Logf("round %d: %d of %d inside", round, nw, len(agree))
-		}
 		if ng != nw {
 			t.Fatalf("round %d: %d hits, want %d", round, ng, nw)
 		}
